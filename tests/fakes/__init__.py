@@ -1,0 +1,1 @@
+"""Test fakes: in-process stand-ins for external services (see each subpackage's docstring)."""
