@@ -1,0 +1,132 @@
+"""Folding the decoded SSE chunks of one attempt into deltas, a finish reason and usage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.llm.classify import Redact, build_error, error_from_payload
+from bot.llm.errors import LLMError, OutputFilteredError, TransientError
+from bot.llm.types import Usage
+
+
+def parse_usage(raw: Mapping[str, Any]) -> Usage:
+    """A `Usage` from an OpenAI-style `usage` object (OpenRouter adds `cost`)."""
+    details = raw.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    cost = raw.get("cost")
+    return Usage(
+        prompt_tokens=_int(raw.get("prompt_tokens")),
+        completion_tokens=_int(raw.get("completion_tokens")),
+        cached_tokens=_int(cached),
+        cost_usd=_float(cost),
+    )
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+class StreamState:
+    """What one attempt has received so far; `feed` each chunk, in order.
+
+    Works for both providers: OpenRouter's usage-only last chunk, MiniMax's final aggregate
+    (`object: "chat.completion"`, whose text repeats the deltas and is therefore never
+    appended) and every in-band error shape (`error`, `base_resp`, the sensitivity flags,
+    `finish_reason: "error"`).
+    """
+
+    __slots__ = (
+        "ended",
+        "finish_reason",
+        "parts",
+        "provider",
+        "redact",
+        "request_id",
+        "retry_after",
+        "usage",
+    )
+
+    def __init__(self, *, provider: str, redact: Redact, request_id: str | None) -> None:
+        self.provider = provider
+        self.redact = redact
+        self.request_id = request_id
+        self.parts: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.ended = False
+        """True once nothing more will follow ([DONE] or MiniMax's aggregate)."""
+        self.retry_after: float | None = None
+        """The response's `Retry-After`, given to in-band errors."""
+
+    @property
+    def partial(self) -> bool:
+        """Whether any text has been handed out."""
+        return bool(self.parts)
+
+    def feed(self, chunk: Any) -> str:
+        """Take one decoded chunk; return its new text ("" if none) or raise its error."""
+        if not isinstance(chunk, dict):
+            raise self._error(TransientError, "stream chunk is not a JSON object")
+        if self.request_id is None and isinstance(chunk.get("id"), str):
+            self.request_id = chunk["id"]
+        error = error_from_payload(
+            chunk,
+            provider=self.provider,
+            redact=self.redact,
+            partial=self.partial,
+            retry_after=self.retry_after,
+            request_id=self.request_id,
+        )
+        if error is not None:
+            raise error
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.usage = parse_usage(usage)
+        choices = chunk.get("choices")
+        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
+            return ""
+        choice = choices[0]
+        finish = choice.get("finish_reason")
+        if chunk.get("object") == "chat.completion":
+            self.ended = True
+            if self.finish_reason is None and isinstance(finish, str):
+                self.finish_reason = finish
+            return ""
+        if finish == "error":
+            inner = choice.get("error")
+            if isinstance(inner, dict):
+                error = error_from_payload(
+                    {"error": inner},
+                    provider=self.provider,
+                    redact=self.redact,
+                    partial=self.partial,
+                    request_id=self.request_id,
+                )
+            raise error or self._error(TransientError, "stream ended with finish_reason error")
+        if finish == "content_filter":
+            raise self._error(OutputFilteredError, "reply stopped by the content filter")
+        delta = choice.get("delta")
+        content = delta.get("content") if isinstance(delta, dict) else None
+        text = content if isinstance(content, str) else ""
+        if text:
+            self.parts.append(text)
+        if isinstance(finish, str) and finish:
+            self.finish_reason = finish
+        return text
+
+    def _error(self, cls: type[LLMError], detail: str) -> LLMError:
+        return build_error(
+            cls,
+            detail,
+            provider=self.provider,
+            redact=self.redact,
+            partial=self.partial,
+            request_id=self.request_id,
+        )
