@@ -1,0 +1,53 @@
+"""Per-channel roleplay memory: every SQL statement of the project lives in this package."""
+
+from bot.memory.connect import open_store
+from bot.memory.errors import (
+    CorruptDatabaseError,
+    DatabaseFileError,
+    DatabaseUnavailableError,
+    MigrationError,
+    NotFoundError,
+    SchemaTooNewError,
+    StoreError,
+    UnsupportedDatabaseError,
+)
+from bot.memory.records import (
+    ChannelConfig,
+    GuildSettings,
+    MessageRecord,
+    NewMessage,
+    OocMode,
+    Pin,
+    ReplyMode,
+    StoredPersona,
+    Summary,
+    UsageRecord,
+    UsageReport,
+    UsageTotals,
+)
+from bot.memory.store import Store
+
+__all__ = [
+    "ChannelConfig",
+    "CorruptDatabaseError",
+    "DatabaseFileError",
+    "DatabaseUnavailableError",
+    "GuildSettings",
+    "MessageRecord",
+    "MigrationError",
+    "NewMessage",
+    "NotFoundError",
+    "OocMode",
+    "Pin",
+    "ReplyMode",
+    "SchemaTooNewError",
+    "Store",
+    "StoreError",
+    "StoredPersona",
+    "Summary",
+    "UnsupportedDatabaseError",
+    "UsageRecord",
+    "UsageReport",
+    "UsageTotals",
+    "open_store",
+]

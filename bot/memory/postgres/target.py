@@ -1,0 +1,141 @@
+"""A postgresql:// URL: the store's own query parameters, pool options, a redacted form."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import TypeVar
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from bot.memory.errors import DatabaseFileError
+
+_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+
+_N = TypeVar("_N", int, float)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolOptions:
+    """How the store connects: pool bounds and timeouts."""
+
+    min_size: int = 1
+    max_size: int = 10
+    connect_timeout: float = 10.0
+    """Seconds to open one connection (or to wait for a free one in the pool)."""
+    statement_timeout: str = "30s"
+    """PostgreSQL's `statement_timeout`; the server cancels statements that run longer."""
+    idle_in_transaction_timeout: str = "60s"
+    """A transaction left open this long (a hung process) is ended by the server."""
+    statement_cache_size: int = 100
+    """Prepared statements kept per connection; 0 behind PgBouncer's transaction pooling."""
+
+    def server_settings(self) -> dict[str, str]:
+        """The settings every pooled connection starts with."""
+        return {
+            "statement_timeout": self.statement_timeout,
+            "idle_in_transaction_session_timeout": self.idle_in_transaction_timeout,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresTarget:
+    """A parsed database URL: what asyncpg gets, the options, and what logs may show."""
+
+    dsn: str
+    """The URL without the store's own parameters (it may hold a password: never show it)."""
+    options: PoolOptions
+    display: str
+    """The URL with any password replaced by `***`; the only form used in messages."""
+
+    def __repr__(self) -> str:
+        return f"PostgresTarget({self.display!r}, {self.options!r})"
+
+    def scrub(self, text: str) -> str:
+        """`text` with the URL's passwords replaced by `***` (for driver error messages)."""
+        parts = urlsplit(self.dsn)
+        secrets = {value for key, value in parse_qsl(parts.query) if key in _SECRET_PARAMETERS}
+        if parts.password:
+            secrets |= {parts.password, unquote(parts.password)}
+        for secret in sorted(filter(None, secrets), key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+def redact(url: str) -> str:
+    """The URL with passwords (in the user part or the query) replaced by `***`."""
+    parts = urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    netloc = parts.netloc
+    if ":" in userinfo:
+        netloc = f"{userinfo.partition(':')[0]}:***{at}{hosts}"
+    query = [
+        (key, "***" if key in _SECRET_PARAMETERS else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/:")))
+
+
+def parse_target(url: str, defaults: PoolOptions | None = None) -> PostgresTarget:
+    """Split the store's own parameters out of a postgresql:// URL.
+
+    The store reads these query parameters and removes them before connecting:
+
+        pool_min_size                        connections kept open (default 1)
+        pool_max_size                        most connections at once (default 10)
+        connect_timeout                      seconds to wait for a connection (default 10)
+        statement_timeout                    PostgreSQL's setting and syntax: `5000` (ms),
+                                             `5s` (default 30s); 0 turns it off
+        idle_in_transaction_session_timeout  likewise (default 60s)
+        statement_cache_size                 prepared statements kept per connection
+                                             (default 100; 0 behind PgBouncer)
+
+    Every other parameter goes to asyncpg as is: libpq ones (`sslmode`, `host`,
+    `passfile`...) are connection options, the rest are server settings (`search_path`,
+    `application_name`, which defaults to `ensemble`...). `defaults` are used for the
+    store's parameters the URL leaves out.
+
+    Raises:
+        DatabaseFileError: a parameter of the store's has a value it cannot use.
+
+    """
+    display = redact(url)
+    options = defaults or PoolOptions()
+    parts = urlsplit(url)
+    passed_on = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "pool_min_size":
+            options = replace(options, min_size=_number(display, key, value, int, minimum=0))
+        elif key == "pool_max_size":
+            options = replace(options, max_size=_number(display, key, value, int, minimum=1))
+        elif key == "statement_cache_size":
+            options = replace(
+                options, statement_cache_size=_number(display, key, value, int, minimum=0)
+            )
+        elif key == "connect_timeout":
+            options = replace(
+                options, connect_timeout=_number(display, key, value, float, minimum=0.001)
+            )
+        elif key == "statement_timeout":
+            options = replace(options, statement_timeout=value)
+        elif key == "idle_in_transaction_session_timeout":
+            options = replace(options, idle_in_transaction_timeout=value)
+        else:
+            passed_on.append((key, value))
+    if "application_name" not in {key for key, _ in passed_on}:
+        passed_on.append(("application_name", "ensemble"))
+    if options.min_size > options.max_size:
+        raise DatabaseFileError(display, "pool_min_size is larger than pool_max_size")
+    dsn = urlunsplit(parts._replace(query=urlencode(passed_on)))
+    return PostgresTarget(dsn=dsn, options=options, display=display)
+
+
+def _number(display: str, key: str, value: str, kind: type[_N], *, minimum: _N) -> _N:
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or not math.isfinite(number) or number < minimum:
+        raise DatabaseFileError(
+            display, f"URL parameter {key}={value!r} must be a number of at least {minimum}"
+        )
+    return number

@@ -1,0 +1,406 @@
+"""Copying an SQLite memory into PostgreSQL, ids and all, then proving the copy exact."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import asyncpg
+
+from bot.memory.errors import DatabaseFileError, DatabaseUnavailableError
+from bot.memory.migrate import load_migrations
+from bot.memory.postgres.base import DRIVER_ERRORS, Connection, translate_error
+from bot.memory.postgres.schema import migrate
+from bot.memory.postgres.target import PostgresTarget, parse_target
+from bot.memory.sqlite import SqliteStore
+from bot.memory.sqlite.base import translate_error as translate_sqlite_error
+
+BATCH_ROWS = 5000
+"""Rows read from SQLite and sent to PostgreSQL at a time."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """One table as the copy sees it: its columns, key, and columns needing conversion."""
+
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    booleans: frozenset[str] = frozenset()
+    """INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL."""
+    text_keys: frozenset[str] = frozenset()
+    """Key columns of text, compared byte by byte on both sides."""
+    identity: bool = False
+    """Whether `id` is generated, so PostgreSQL's sequence must continue after the copy."""
+
+
+TABLES = (
+    TableSpec(
+        "guild_settings",
+        (
+            "guild_id",
+            "log_channel_id",
+            "gm_role_id",
+            "daily_budget_usd",
+            "user_daily_budget_usd",
+            "admin_notified",
+            "updated_at",
+        ),
+        ("guild_id",),
+    ),
+    TableSpec(
+        "channels",
+        (
+            "channel_id",
+            "guild_id",
+            "enabled",
+            "scene_name",
+            "scene_setting",
+            "reply_mode",
+            "lull_seconds",
+            "generation",
+            "ooc_mode",
+            "updated_at",
+        ),
+        ("channel_id",),
+        booleans=frozenset({"enabled"}),
+    ),
+    TableSpec(
+        "channel_cast",
+        ("channel_id", "persona_id", "position", "joined_after", "joined_at"),
+        ("channel_id", "persona_id"),
+        text_keys=frozenset({"persona_id"}),
+    ),
+    TableSpec(
+        "personas",
+        ("guild_id", "persona_id", "card", "updated_at"),
+        ("guild_id", "persona_id"),
+        text_keys=frozenset({"persona_id"}),
+    ),
+    TableSpec(
+        "player_sheets",
+        ("user_id", "guild_id", "name", "description", "avatar_url", "updated_at"),
+        ("user_id", "guild_id"),
+    ),
+    TableSpec(
+        "messages",
+        (
+            "id",
+            "channel_id",
+            "guild_id",
+            "discord_id",
+            "more_discord_ids",
+            "author_id",
+            "author_name",
+            "kind",
+            "persona_id",
+            "text",
+            "reply_to",
+            "created_at",
+            "edited_at",
+            "ooc",
+            "status",
+            "swipe_index",
+            "swipe_count",
+        ),
+        ("id",),
+        booleans=frozenset({"ooc"}),
+        identity=True,
+    ),
+    TableSpec("discord_parts", ("discord_id", "message_id"), ("discord_id",)),
+    TableSpec(
+        "swipes",
+        ("message_id", "idx", "text", "status", "created_at"),
+        ("message_id", "idx"),
+    ),
+    TableSpec(
+        "summaries",
+        (
+            "id",
+            "channel_id",
+            "persona_id",
+            "version",
+            "text",
+            "covers_until",
+            "author_id",
+            "created_at",
+        ),
+        ("id",),
+        identity=True,
+    ),
+    TableSpec(
+        "pins",
+        ("id", "channel_id", "text", "author_id", "created_at"),
+        ("id",),
+        identity=True,
+    ),
+    TableSpec(
+        "usage_ledger",
+        (
+            "id",
+            "guild_id",
+            "channel_id",
+            "user_id",
+            "persona_id",
+            "prompt_tokens",
+            "completion_tokens",
+            "cached_tokens",
+            "cost_usd",
+            "created_at",
+        ),
+        ("id",),
+        identity=True,
+    ),
+)
+"""Every table that holds memory, parents before children."""
+
+
+class TargetNotEmptyError(DatabaseFileError):
+    """The PostgreSQL database already holds a memory; it was left untouched."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableCheck:
+    """Row counts and checksums of one table on both sides."""
+
+    table: str
+    source_rows: int
+    target_rows: int
+    source_checksum: str
+    target_checksum: str
+
+    @property
+    def matches(self) -> bool:
+        """Same rows on both sides."""
+        return (self.source_rows, self.source_checksum) == (
+            self.target_rows,
+            self.target_checksum,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TransferReport:
+    """What was copied and how the verification went."""
+
+    source: str
+    target: str
+    """The target URL with any password redacted."""
+    checks: tuple[TableCheck, ...]
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        """Every table matches."""
+        return all(check.matches for check in self.checks)
+
+
+async def copy_sqlite_to_postgres(
+    sqlite_path: str | Path,
+    url: str,
+    *,
+    replace: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> TransferReport:
+    """Copy every memory table of an SQLite file into the PostgreSQL database at `url`.
+
+    The SQLite file is first opened as the bot would (upgrading its schema), and the
+    target gets the latest schema. The copy reads one SQLite snapshot and writes every
+    table in one PostgreSQL transaction (binary COPY), so it lands whole or not at all;
+    PostgreSQL's id sequences then continue above every id SQLite ever handed out.
+    Verification (`compare`) reads both databases afresh. Leases are not copied: they only
+    mean something to processes running right now. Nothing may write to either database
+    meanwhile (a source still being written shows up as a mismatch).
+
+    Raises:
+        DatabaseUnavailableError: the SQLite file does not exist, or a database is unusable.
+        TargetNotEmptyError: the target holds memory rows and `replace` is False.
+        StoreError: anything else that stopped the copy; PostgreSQL was left unchanged.
+
+    """
+    started = time.perf_counter()
+    say = progress or _quiet
+    source = await _upgraded_source(sqlite_path)
+    target = parse_target(url)
+    async with _postgres(target) as conn, _sqlite(source) as db:
+        await migrate(conn, load_migrations("postgres"), target)
+        async with conn.transaction():
+            await _claim_target(conn, target, replace=replace)
+            await db.execute("BEGIN")  # one snapshot for every table
+            for spec in TABLES:
+                rows = await _copy_table(db, conn, spec, target)
+                say(f"copied {spec.name}: {rows:,} rows")
+            await _continue_sequences(db, conn)
+            await db.rollback()
+    checks = await compare(source, url)
+    return TransferReport(source, target.display, checks, time.perf_counter() - started)
+
+
+async def compare(sqlite_path: str | Path, url: str) -> tuple[TableCheck, ...]:
+    """Row counts and checksums of every memory table in an SQLite file and in PostgreSQL.
+
+    Each checksum is a SHA-256 over every row in key order (text keys byte by byte,
+    booleans as 0/1), so equal checksums mean equal tables.
+    """
+    target = parse_target(url)
+    checks = []
+    async with _postgres(target) as conn, _sqlite(str(sqlite_path)) as db:
+        await db.execute("BEGIN")
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            for spec in TABLES:
+                source_rows, source_sum = await _digest(_sqlite_rows(db, spec))
+                target_rows, target_sum = await _digest(_postgres_rows(conn, spec))
+                checks.append(
+                    TableCheck(spec.name, source_rows, target_rows, source_sum, target_sum)
+                )
+        await db.rollback()
+    return tuple(checks)
+
+
+async def _upgraded_source(sqlite_path: str | Path) -> str:
+    path = _existing_file(sqlite_path)
+    async with await SqliteStore.open(path):
+        pass
+    return path
+
+
+def _existing_file(sqlite_path: str | Path) -> str:
+    path = Path(sqlite_path).expanduser()
+    if not path.is_file():
+        raise DatabaseUnavailableError(str(path), "no such SQLite file")
+    return str(path)
+
+
+@asynccontextmanager
+async def _postgres(target: PostgresTarget) -> AsyncIterator[Connection]:
+    # A copy or a checksum of a big table outlasts any sensible statement timeout.
+    settings = {"statement_timeout": "0", "idle_in_transaction_session_timeout": "0"}
+    try:
+        conn = await asyncpg.connect(
+            target.dsn, timeout=target.options.connect_timeout, server_settings=settings
+        )
+    except DRIVER_ERRORS as exc:
+        raise translate_error(exc, target) from exc
+    try:
+        yield conn
+    except DRIVER_ERRORS as exc:
+        raise translate_error(exc, target) from exc
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def _sqlite(path: str) -> AsyncIterator[aiosqlite.Connection]:
+    try:
+        async with aiosqlite.connect(path, isolation_level=None) as db:
+            await db.execute("PRAGMA query_only = ON")
+            yield db
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, path) from exc
+
+
+async def _claim_target(conn: Connection, target: PostgresTarget, *, replace: bool) -> None:
+    names = ", ".join(spec.name for spec in TABLES)
+    # Held until commit: no process can write memory while it is being replaced.
+    await conn.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
+    filled = [
+        spec.name
+        for spec in TABLES
+        if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {spec.name})")
+    ]
+    if not filled:
+        return
+    if not replace:
+        raise TargetNotEmptyError(
+            target.display,
+            f"already holds memory (tables {', '.join(filled)}); nothing was copied",
+        )
+    await conn.execute(f"TRUNCATE {names} RESTART IDENTITY")
+
+
+async def _copy_table(
+    db: aiosqlite.Connection, conn: Connection, spec: TableSpec, target: PostgresTarget
+) -> int:
+    booleans = [index for index, column in enumerate(spec.columns) if column in spec.booleans]
+    copied = 0
+    async with db.execute(_select(spec)) as cursor:
+        while batch := await cursor.fetchmany(BATCH_ROWS):
+            records = [_with_booleans(row, booleans) for row in batch]
+            try:
+                await conn.copy_records_to_table(
+                    spec.name, records=records, columns=list(spec.columns)
+                )
+            except (asyncpg.PostgresError, ValueError, TypeError) as exc:
+                raise DatabaseFileError(
+                    target.display, f"copying table {spec.name} failed: {target.scrub(str(exc))}"
+                ) from exc
+            copied += len(records)
+    return copied
+
+
+async def _continue_sequences(db: aiosqlite.Connection, conn: Connection) -> None:
+    """Start PostgreSQL's ids above every id SQLite ever handed out (deleted ones too)."""
+    async with db.execute("SELECT name, seq FROM sqlite_sequence") as cursor:
+        handed_out = {name: seq async for name, seq in cursor}
+    for spec in TABLES:
+        if not spec.identity:
+            continue
+        async with db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {spec.name}") as cursor:
+            row = await cursor.fetchone()
+        highest = max(handed_out.get(spec.name, 0), row[0] if row else 0)
+        if highest > 0:
+            await conn.execute(
+                "SELECT setval(pg_get_serial_sequence($1, 'id'), $2)", spec.name, highest
+            )
+
+
+def _select(spec: TableSpec, *, collate: bool = False) -> str:
+    order = ", ".join(
+        f'{column} COLLATE "C"' if collate and column in spec.text_keys else column
+        for column in spec.key
+    )
+    return f"SELECT {', '.join(spec.columns)} FROM {spec.name} ORDER BY {order}"
+
+
+def _with_booleans(row: Sequence[Any], booleans: Sequence[int]) -> tuple[Any, ...]:
+    if not booleans:
+        return tuple(row)
+    values = list(row)
+    for index in booleans:
+        values[index] = None if values[index] is None else bool(values[index])
+    return tuple(values)
+
+
+async def _sqlite_rows(db: aiosqlite.Connection, spec: TableSpec) -> AsyncIterator[Sequence[Any]]:
+    async with db.execute(_select(spec)) as cursor:
+        while batch := await cursor.fetchmany(BATCH_ROWS):
+            for row in batch:
+                yield row
+
+
+async def _postgres_rows(conn: Connection, spec: TableSpec) -> AsyncIterator[Sequence[Any]]:
+    async for record in conn.cursor(_select(spec, collate=True), prefetch=BATCH_ROWS):
+        yield record
+
+
+async def _digest(rows: AsyncIterator[Sequence[Any]]) -> tuple[int, str]:
+    """How many rows, and a SHA-256 of their values in order (booleans as 0/1)."""
+    digest = hashlib.sha256()
+    count = 0
+    async for row in rows:
+        values = [int(value) if isinstance(value, bool) else value for value in row]
+        digest.update(json.dumps(values, ensure_ascii=True).encode("ascii"))
+        digest.update(b"\n")
+        count += 1
+    return count, digest.hexdigest()
+
+
+def _quiet(line: str) -> None:
+    """Progress nobody asked to see."""
