@@ -1,0 +1,41 @@
+"""Character cards: import (V1/V2/V3 JSON and PNG, hand-written TOML), export, validation."""
+
+from bot.cards.avatar import placeholder_png
+from bot.cards.convert import card_from_persona, persona_from_card, validate_persona
+from bot.cards.errors import CardError, CardFieldError, CardFormatError, CardTooLargeError
+from bot.cards.export import export_json, export_png
+from bot.cards.loader import (
+    CARD_SUFFIXES,
+    PersonaLoadResult,
+    load_card_file,
+    load_persona_file,
+    load_personas_dir,
+)
+from bot.cards.normalize import CardVersion, normalize_card
+from bot.cards.parse import MAX_FILE_BYTES, ParsedCard, parse_card
+from bot.cards.slug import is_valid_persona_id, slugify
+
+__all__ = [
+    "CARD_SUFFIXES",
+    "MAX_FILE_BYTES",
+    "CardError",
+    "CardFieldError",
+    "CardFormatError",
+    "CardTooLargeError",
+    "CardVersion",
+    "ParsedCard",
+    "PersonaLoadResult",
+    "card_from_persona",
+    "export_json",
+    "export_png",
+    "is_valid_persona_id",
+    "load_card_file",
+    "load_persona_file",
+    "load_personas_dir",
+    "normalize_card",
+    "parse_card",
+    "persona_from_card",
+    "placeholder_png",
+    "slugify",
+    "validate_persona",
+]
