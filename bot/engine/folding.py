@@ -1,0 +1,114 @@
+"""Rolling summaries: fold history the prompt had to drop, keeping late joiners' views."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from bot.engine.memory import ChannelMemory
+from bot.engine.types import PreparedTurn
+from bot.llm import ChatResult
+from bot.models import HistoryLine
+from bot.summarizer import summarize
+
+log = logging.getLogger(__name__)
+
+SUMMARY_CHUNK_TOKENS = 8000
+"""At most this much history is folded into the summary by one request."""
+SUMMARY_TARGET = 0.6
+"""After folding, the history left in the window fits in this share of the history budget."""
+
+
+class HistoryFolding(ChannelMemory):
+    """Keeps each channel's history inside its budget by summarising the oldest part."""
+
+    def maybe_summarize(self, turn: PreparedTurn) -> None:
+        """Fold old history into the summary in the background when the prompt dropped some."""
+        channel_id = turn.channel_id
+        if turn.prompt.dropped_history <= 0 or channel_id in self._summarizing:
+            return
+        task = asyncio.create_task(self._fold_history(channel_id))
+        self._summarizing[channel_id] = task
+        task.add_done_callback(lambda done: self._folded(channel_id, done))
+
+    def _folded(self, channel_id: int, task: asyncio.Task[None]) -> None:
+        self._summarizing.pop(channel_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Folding history failed in channel %s", channel_id, exc_info=task.exception())
+
+    async def _fold_history(self, channel_id: int) -> None:
+        window = await self._window(channel_id)
+        rows = list(window.rows)
+        total = sum(line.tokens for _, line in rows)
+        target = self._estimator.unscale(int(self.config.history_tokens * SUMMARY_TARGET))
+        cap = self._estimator.unscale(SUMMARY_CHUNK_TOKENS)
+        folded: list[HistoryLine] = []
+        covers_until = None
+        size = 0
+        for row_id, line in rows[:-1]:  # the newest line always stays verbatim
+            if total - size <= target or size + line.tokens > cap:
+                break
+            folded.append(line)
+            size += line.tokens
+            covers_until = row_id
+        if covers_until is None:
+            return
+        if not await self._fold_for_late_joiners(channel_id, rows, covers_until):
+            return  # a late joiner's view could not be kept: fold nothing rather than lose it
+        previous, _ = await self._summary(channel_id)
+        outcome = await summarize(self.llm, previous, folded)
+        if outcome is None:
+            return
+        text, result = outcome
+        await self.store.save_summary(channel_id, None, text, covers_until)
+        self._summaries[channel_id] = (text, covers_until)
+        current = self._windows.get(channel_id)
+        if current is not None:
+            while current.rows and current.rows[0][0] <= covers_until:
+                current.rows.popleft()
+        log.info("Channel %s: folded %d lines into the summary", channel_id, len(folded))
+        await self._account_summary(channel_id, result)
+
+    async def _fold_for_late_joiners(
+        self, channel_id: int, rows: Sequence[tuple[int, HistoryLine]], covers_until: int
+    ) -> bool:
+        """Before the window moves past `covers_until`, summarise each late joiner's part."""
+        for persona_id, joined in (await self._joined(channel_id)).items():
+            if joined <= 0 or joined >= covers_until:
+                continue
+            previous, covered = await self._summary(channel_id, persona_id)
+            start = max(joined, covered or 0)
+            lines = [line for rid, line in rows if start < rid <= covers_until]
+            if not lines:
+                continue
+            outcome = await summarize(self.llm, previous, lines)
+            if outcome is None:
+                return False
+            text, result = outcome
+            await self.store.save_summary(channel_id, persona_id, text, covers_until)
+            self._summaries[(channel_id, persona_id)] = (text, covers_until)
+            await self._account_summary(channel_id, result)
+        return True
+
+    async def _account_summary(self, channel_id: int, result: ChatResult | None) -> None:
+        """Summary requests cost money too: they go to the ledger without a player or persona."""
+        if result is None or result.usage is None:
+            return
+        config = await self.channel(channel_id)
+        await self._record_usage(
+            guild_id=config.guild_id if config else None,
+            channel_id=channel_id,
+            user_id=None,
+            persona_id=None,
+            usage=result.usage,
+        )
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Let running summaries finish (up to `grace` s), then cancel them."""
+        tasks = list(self._summarizing.values())
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,293 @@
+"""One persona reply: build the request, stream it with dialect fallback, store the result."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
+
+from bot.budget import budget_refusal
+from bot.engine.memory import ChannelMemory
+from bot.engine.types import PreparedTurn, PromptInputs
+from bot.llm import ChatResult, LLMError, SamplingParams
+from bot.memory import ChannelConfig, MessageRecord
+from bot.models import AuthorKind, Dialect, HistoryLine, Persona, PlayerSheet, ReplyStatus, Scene
+from bot.prompt import BuiltPrompt, build_messages
+from bot.tokens import PromptBudget
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCENE_NAME = "An open roleplay scene"
+CUE_SPEAKER = "Director"
+CONTINUE_CUE = "(Continue your last message exactly where it stopped. Do not repeat any of it.)"
+ACTIVE_PLAYER_LINES = 60
+"""Players who spoke in this many recent lines get a `user_system` sheet in the prompt."""
+
+
+class Replies(ChannelMemory):
+    """Asks the model for persona replies and keeps what they produce."""
+
+    async def prepare(
+        self,
+        channel_id: int,
+        persona_id: str,
+        *,
+        exclude_from: int | None = None,
+        cue: str | None = None,
+    ) -> PreparedTurn | None:
+        """Build the request for `persona_id`'s next line, or None if it is not in the cast.
+
+        `exclude_from` leaves out history from that memory id on (used to regenerate a reply);
+        `cue` adds a final director's line (used to continue a cut-off reply).
+        """
+        config = await self.channel(channel_id)
+        if config is None:
+            return None
+        cast = await self.cast(config)
+        persona = next((p for p in cast if p.id == persona_id), None)
+        if persona is None:
+            persona = await self.personas.get(config.guild_id, persona_id)
+        if persona is None:
+            return None
+        window = await self._window(channel_id)
+        rows = window.rows
+        joined = (await self._joined(channel_id)).get(persona.id, 0)
+        if joined > 0:
+            # A late joiner knows only what happened since it joined: its own summary of that,
+            # then the lines after what that summary covers.
+            summary, covered = await self._summary(channel_id, persona.id)
+            start = max(joined, covered or 0)
+        else:
+            summary, _ = await self._summary(channel_id)
+            start = 0
+        if exclude_from is not None or start:
+            end = exclude_from if exclude_from is not None else None
+            history = tuple(
+                line for rid, line in rows if rid > start and (end is None or rid < end)
+            )
+        else:
+            history = tuple(line for _, line in rows)
+        if cue is not None:
+            history += (HistoryLine(speaker=CUE_SPEAKER, text=cue, kind=AuthorKind.HUMAN),)
+        players = await self._active_players(config.guild_id, history)
+        pins = self._pins.get(channel_id)
+        if pins is None:
+            pins = tuple(pin.text for pin in await self.store.list_pins(channel_id))
+            self._pins[channel_id] = pins
+        scene = Scene(config.scene_name or DEFAULT_SCENE_NAME, config.scene_setting)
+        inputs = PromptInputs(
+            players=players,
+            scene=scene,
+            summary=summary,
+            pins=pins,
+            cast=tuple(p for p in cast if p.id != persona.id),
+            history=history,
+            ooc="mark" if (config.ooc_mode or self.config.ooc_mode) == "mark" else "drop",
+        )
+        params = self._params(persona, config)
+        prompt = self._build(persona, inputs, self._dialect.current, params.max_tokens)
+        reply_to, user_id = None, None
+        for line_id, line in reversed(rows):
+            if exclude_from is not None and line_id >= exclude_from:
+                continue
+            if line.kind is AuthorKind.HUMAN:
+                user_id = line.user_id
+                reply_to = line_id
+                break
+        return PreparedTurn(
+            channel_id=channel_id,
+            guild_id=config.guild_id,
+            persona=persona,
+            prompt=prompt,
+            params=params,
+            reply_to=reply_to,
+            user_id=user_id,
+            inputs=inputs,
+        )
+
+    def _params(self, persona: Persona, config: ChannelConfig) -> SamplingParams:
+        overrides = config.generation
+        return SamplingParams.clamped(
+            temperature=float(
+                overrides.get("temperature", persona.temperature or self.config.temperature)
+            ),
+            top_p=float(overrides.get("top_p", persona.top_p or self.config.top_p)),
+            max_tokens=int(
+                overrides.get("max_tokens", persona.max_tokens or self.config.reply_tokens)
+            ),
+        )
+
+    def _build(
+        self, persona: Persona, inputs: PromptInputs, dialect: Dialect, reply_tokens: int
+    ) -> BuiltPrompt:
+        budget = PromptBudget(
+            context_tokens=self.config.context_tokens,
+            reply_tokens=reply_tokens,
+            history_tokens=self.config.history_tokens,
+        )
+        return build_messages(
+            persona,
+            players=inputs.players,
+            scene=inputs.scene,
+            history=inputs.history,
+            summary=inputs.summary,
+            pins=inputs.pins,
+            cast=inputs.cast,
+            dialect=dialect,
+            budget=budget,
+            estimator=self._estimator,
+            ooc=inputs.ooc,
+        )
+
+    async def _active_players(
+        self, guild_id: int | None, history: Sequence[HistoryLine]
+    ) -> tuple[PlayerSheet, ...]:
+        seen: dict[int, str] = {}
+        for line in history[-ACTIVE_PLAYER_LINES:]:
+            if line.kind is AuthorKind.HUMAN and line.user_id is not None:
+                seen[line.user_id] = line.speaker
+        players: list[PlayerSheet] = []
+        for user_id, label in seen.items():
+            sheet = await self._sheet(guild_id, user_id)
+            players.append(sheet or PlayerSheet(user_id=user_id, name=label))
+        return tuple(players)
+
+    async def stream(self, turn: PreparedTurn) -> AsyncIterator[str | ChatResult]:
+        """Stream the model's reply; falls back to the flat dialect once if roles are refused."""
+        prompt = turn.prompt
+        if prompt.dialect != self._dialect.current:
+            prompt = self._build(
+                turn.persona, turn.inputs, self._dialect.current, turn.params.max_tokens
+            )
+        yielded = False
+        try:
+            async for event in self.llm.stream_chat(prompt.messages, turn.params):
+                yielded = yielded or isinstance(event, str)
+                yield event
+        except LLMError as error:
+            if yielded or prompt.dialect == "flat" or not self._dialect.should_fall_back(error):
+                raise
+            log.warning("Provider refused M2-her's roleplay roles (%s); trying flat prompts", error)
+            flat = self._build(turn.persona, turn.inputs, "flat", turn.params.max_tokens)
+            remembered = False
+            async for event in self.llm.stream_chat(flat.messages, turn.params):
+                if not remembered:
+                    self._dialect.remember_flat()  # only once flat demonstrably works
+                    remembered = True
+                yield event
+
+    async def begin_reply(self, turn: PreparedTurn) -> int:
+        """Create the reply's memory row (status streaming) before the first token shows."""
+        return await self.store.begin_reply(
+            channel_id=turn.channel_id,
+            guild_id=turn.guild_id,
+            persona_id=turn.persona.id,
+            author_name=turn.persona.name,
+            reply_to=turn.reply_to,
+        )
+
+    async def reply_progress(self, reply_id: int, text: str, discord_ids: Sequence[int]) -> None:
+        """Keep what a streaming reply has shown so far, and the Discord messages showing it."""
+        await self.store.save_progress(reply_id, text, discord_ids)
+
+    async def finish_reply(
+        self,
+        turn: PreparedTurn,
+        reply_id: int,
+        *,
+        text: str,
+        complete: bool,
+        discord_ids: Sequence[int],
+        result: ChatResult | None,
+    ) -> MessageRecord:
+        """Store the reply's final text and status, account its usage, extend the window."""
+        status = ReplyStatus.COMPLETE if complete else ReplyStatus.INTERRUPTED
+        record = await self.store.finish_reply(reply_id, text, status, tuple(discord_ids))
+        await self.account(turn, result)
+        window = self._windows.get(turn.channel_id)
+        if window is not None and text:
+            self._insert(window, record.id, await self._line(record))
+        return record
+
+    async def account(self, turn: PreparedTurn, result: ChatResult | None) -> None:
+        """Record token use and cost; calibrate the token estimate from the provider's count."""
+        if result is None or result.usage is None:
+            return
+        usage = result.usage
+        if usage.prompt_tokens > 0:
+            self._estimator.calibrate(turn.prompt.estimated_tokens, usage.prompt_tokens)
+        await self._record_usage(
+            guild_id=turn.guild_id,
+            channel_id=turn.channel_id,
+            user_id=turn.user_id,
+            persona_id=turn.persona.id,
+            usage=usage,
+        )
+
+    async def prepare_continuation(
+        self, channel_id: int, reply: MessageRecord
+    ) -> PreparedTurn | None:
+        """A turn in which a cut-off reply's persona carries on where it stopped."""
+        if reply.persona_id is None:
+            return None
+        return await self.prepare(
+            channel_id, reply.persona_id, exclude_from=reply.id + 1, cue=CONTINUE_CUE
+        )
+
+    async def add_alternative(
+        self,
+        turn: PreparedTurn,
+        reply_id: int,
+        *,
+        text: str,
+        complete: bool,
+        result: ChatResult | None,
+    ) -> MessageRecord:
+        """Store a regenerated reply as a new alternative, now the one shown."""
+        status = ReplyStatus.COMPLETE if complete else ReplyStatus.INTERRUPTED
+        return await self._rewrote(turn, result, self.store.add_alternative(reply_id, text, status))
+
+    async def extend_reply(
+        self,
+        turn: PreparedTurn,
+        reply_id: int,
+        *,
+        text: str,
+        complete: bool,
+        result: ChatResult | None,
+    ) -> MessageRecord:
+        """Store the longer text of a continued reply."""
+        status = ReplyStatus.COMPLETE if complete else ReplyStatus.INTERRUPTED
+        return await self._rewrote(turn, result, self.store.finish_reply(reply_id, text, status))
+
+    async def _rewrote(
+        self, turn: PreparedTurn, result: ChatResult | None, stored: Awaitable[MessageRecord]
+    ) -> MessageRecord:
+        """Finish storing a changed reply: account its cost, drop the now stale window."""
+        record = await stored
+        await self.account(turn, result)
+        self._windows.pop(turn.channel_id, None)
+        return record
+
+    async def select_alternative(self, reply_id: int, index: int) -> MessageRecord:
+        """Show another alternative of a reply; memory follows what is shown."""
+        record = await self.store.select_alternative(reply_id, index)
+        self._windows.pop(record.channel_id, None)
+        return record
+
+    async def abandon_reply(self, reply_id: int) -> None:
+        """A reply's message was deleted mid-stream: forget the reply like any deleted message."""
+        record = await self.store.get_message(reply_id)
+        if record is None:
+            return
+        if record.discord_ids:
+            await self.store.delete_message(record.discord_ids[0])
+        else:
+            await self.store.finish_reply(reply_id, record.text, ReplyStatus.INTERRUPTED)
+        self._windows.pop(record.channel_id, None)
+
+    async def budget_refusal(self, guild_id: int | None, user_id: int | None) -> str | None:
+        """A polite refusal when the server's or the player's daily budget is spent."""
+        if guild_id is None:
+            return None
+        return await budget_refusal(self.store, guild_id, user_id, now=time.time())

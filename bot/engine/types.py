@@ -1,0 +1,53 @@
+"""Plain types of the engine: its configuration and a prepared turn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.llm import SamplingParams
+from bot.models import HistoryLine, Persona, PlayerSheet, Scene
+from bot.prompt import BuiltPrompt
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """The engine's knobs, mapped from Settings by the wiring."""
+
+    context_tokens: int = 65536
+    history_tokens: int = 24000
+    reply_tokens: int = 600
+    temperature: float = 1.0
+    top_p: float = 0.95
+    ooc_mode: str = "drop"
+    window_rows: int = 4000
+    shared_store: bool = False
+    """Several processes share the memory: turns take a database lease, caches are checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromptInputs:
+    """What a prompt is built from, kept so it can be rebuilt in the other dialect."""
+
+    players: tuple[PlayerSheet, ...]
+    scene: Scene
+    summary: str | None
+    pins: tuple[str, ...]
+    cast: tuple[Persona, ...]
+    history: tuple[HistoryLine, ...]
+    ooc: Literal["drop", "mark"] = "drop"
+    """Out-of-character lines: left out, or kept and marked."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTurn:
+    """Everything needed to ask the model for one persona reply."""
+
+    channel_id: int
+    guild_id: int | None
+    persona: Persona
+    prompt: BuiltPrompt
+    params: SamplingParams
+    reply_to: int | None
+    user_id: int | None
+    inputs: PromptInputs
