@@ -1,0 +1,1 @@
+"""Discord-facing helpers shared by the cogs (the only core package that imports discord)."""

@@ -1,0 +1,1 @@
+"""Discord extensions (cogs); the bot loads the ones listed in `bot.bot.EXTENSIONS`."""
