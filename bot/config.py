@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     channel_edit_window: float = Field(
         default=5.0, ge=0.0, le=60.0, description="Seconds in which the burst refills."
     )
+    webhook_channel_limit: int = Field(
+        default=30,
+        ge=0,
+        le=1000,
+        description="Webhook writes per channel per window (Discord's hidden limit: 30); 0 = off.",
+    )
+    webhook_channel_window: float = Field(
+        default=60.0, ge=0.0, le=600.0, description="Seconds in which WEBHOOK_CHANNEL_LIMIT counts."
+    )
     lull_seconds: float = Field(
         default=3.0, ge=0.0, le=120.0, description="Quiet time before an automatic reply."
     )

@@ -85,6 +85,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pacer = EditPacer(
                 channel_limit=settings.channel_edit_burst,
                 channel_window=settings.channel_edit_window,
+                webhook_channel_limit=settings.webhook_channel_limit,
+                webhook_channel_window=settings.webhook_channel_window,
             )
             try:
                 yield Services(settings, http, store, llm, catalog, engine, pacer)

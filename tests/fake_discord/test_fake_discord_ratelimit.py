@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import discord
 
 from tests.fakes.discord import running
@@ -77,3 +78,92 @@ async def test_injected_429_is_honoured(fake, seed, make_bot):
         await message.edit(content="b")
         assert [r.status for r in fake.requests("PATCH")] == [429, 200]
         assert fake.rate_limit_hits == 0
+
+
+async def _raw(session, method: str, url: str, content: str):
+    async with session.request(method, url, json={"content": content}) as response:
+        body = await response.json() if response.content_type == "application/json" else None
+        return response.status, dict(response.headers), body
+
+
+async def test_hidden_webhook_limit_serves_unannounced_429s(fake, seed):
+    fake.rate_limit(
+        limit=50, window=5.0, headers=True, webhook_channel_limit=3, webhook_channel_window=30.0
+    )
+    hook = fake.add_webhook(seed.channel.id, "Personas")
+    execute = f"{fake.api_base}/webhooks/{hook.id}/{hook.token}?wait=true"
+    async with aiohttp.ClientSession() as session:
+        first = await _raw(session, "POST", execute, "one")
+        await _raw(session, "POST", execute, "two")
+        message = f"{fake.api_base}/webhooks/{hook.id}/{hook.token}/messages/{first[2]['id']}"
+        edited = await _raw(session, "PATCH", message, "one, edited")
+        limited = await _raw(session, "POST", execute, "three")
+        edit_limited = await _raw(session, "PATCH", message, "one, again")
+        deleted = await _raw(session, "DELETE", message, "")
+    assert [first[0], edited[0]] == [200, 200]
+    # The visible bucket still announces plenty of room: the hidden limit is not in headers.
+    assert edited[1]["X-RateLimit-Remaining"] == str(50 - 3)
+    status, headers, body = limited
+    assert status == 429 and edit_limited[0] == 429
+    assert body["retry_after"] > 25 and body["global"] is False
+    assert headers["Via"] and int(headers["Retry-After"]) >= 26
+    assert not any(
+        name.startswith("X-RateLimit-") and name != "X-RateLimit-Scope" for name in headers
+    )
+    assert deleted[0] == 204  # deletes are not executes or edits
+    assert fake.rate_limit_hits == 2
+    assert [m.content for m in fake.messages_in(seed.channel.id) if not m.deleted] == ["two"]
+
+
+async def test_hidden_webhook_limit_ignores_bot_writes_and_other_channels(fake, seed):
+    fake.rate_limit(
+        limit=50, window=5.0, headers=True, webhook_channel_limit=2, webhook_channel_window=30.0
+    )
+    other = fake.add_text_channel(seed.guild.id, "docks")
+    hooks = [fake.add_webhook(seed.channel.id, "A"), fake.add_webhook(other.id, "B")]
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for n in range(4):
+            status, _, _ = await _raw(
+                session, "POST", f"{fake.api_base}/channels/{seed.channel.id}/messages", f"b{n}"
+            )
+            assert status == 200
+        statuses = []
+        for hook in hooks:
+            url = f"{fake.api_base}/webhooks/{hook.id}/{hook.token}?wait=true"
+            statuses += [(await _raw(session, "POST", url, f"w{n}"))[0] for n in range(3)]
+    assert statuses == [200, 200, 429, 200, 200, 429]
+    assert fake.rate_limit_hits == 2
+
+
+async def test_hidden_webhook_limit_is_a_sliding_window_that_discord_py_retries(
+    fake, seed, make_bot
+):
+    fake.rate_limit(
+        limit=50, window=5.0, headers=True, webhook_channel_limit=2, webhook_channel_window=0.3
+    )
+    bot = make_bot()
+    async with running(fake, bot):
+        hook = await bot.get_channel(seed.channel.id).create_webhook(name="Narrator")
+        for n in range(5):
+            await hook.send(f"webhook line {n}", wait=True)
+    writes = fake.requests("POST", f"/webhooks/{hook.id}/*")
+    assert fake.rate_limit_hits == [r.status for r in writes].count(429) > 0
+    accepted = [r.at for r in writes if r.status == 200]
+    assert len(accepted) == 5
+    for i, start in enumerate(accepted):
+        # `at` is stamped on arrival, a hair before the limiter looks: allow for that.
+        assert len([t for t in accepted[i:] if t - start < 0.25]) <= 2
+    assert [m.content for m in fake.messages_in(seed.channel.id)] == [
+        f"webhook line {n}" for n in range(5)
+    ]
+
+
+async def test_hidden_webhook_limit_is_off_unless_asked_for(fake, seed):
+    fake.rate_limit(limit=50, window=5.0, headers=True)
+    hook = fake.add_webhook(seed.channel.id, "Personas")
+    url = f"{fake.api_base}/webhooks/{hook.id}/{hook.token}?wait=true"
+    async with aiohttp.ClientSession() as session:
+        statuses = [(await _raw(session, "POST", url, f"w{n}"))[0] for n in range(40)]
+    assert statuses == [200] * 40
+    assert fake.rate_limit_hits == 0

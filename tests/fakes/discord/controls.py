@@ -63,11 +63,24 @@ class ControlsMixin(FakeBase):
         window: float = 5.0,
         headers: bool = True,
         interactions: bool = True,
+        webhook_channel_limit: int = 0,
+        webhook_channel_window: float = 60.0,
     ) -> None:
-        """Turn on the per-channel message limit (`headers=False`: surprise 429s)."""
+        """Turn on the per-channel message limit (`headers=False`: surprise 429s).
+
+        `webhook_channel_limit` > 0 adds Discord's hidden per-channel webhook limit: at most that
+        many webhook executes/edits into one channel in any `webhook_channel_window` seconds,
+        enforced with surprise 429s that no X-RateLimit-* header announces.
+        """
         self._core.limiter.configure(
             RateLimitConfig(
-                enabled=True, limit=limit, window=window, headers=headers, interactions=interactions
+                enabled=True,
+                limit=limit,
+                window=window,
+                headers=headers,
+                interactions=interactions,
+                webhook_channel_limit=webhook_channel_limit,
+                webhook_channel_window=webhook_channel_window,
             )
         )
 

@@ -1,9 +1,14 @@
-"""Per-channel message rate limit emulation with real X-RateLimit-* headers or surprise 429s."""
+"""Per-channel message rate limit emulation with real X-RateLimit-* headers or surprise 429s.
+
+Optionally also Discord's hidden per-channel webhook limit (about 30 per 60 s): a sliding window
+over webhook executes and edits that no X-RateLimit-* header announces.
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 BUCKET_HASH = "f4k3c4a77e1b0c4e7d5a9e2c6b1d3f80"
@@ -21,6 +26,10 @@ class RateLimitConfig:
     """Send X-RateLimit-* headers (discord.py waits pre-emptively); False = surprise 429s."""
     interactions: bool = True
     """Count interaction webhook writes (followups, @original edits) in the channel's bucket."""
+    webhook_channel_limit: int = 0
+    """Hidden limit on webhook executes/edits per channel per `webhook_channel_window`; 0 = off."""
+    webhook_channel_window: float = 60.0
+    """Seconds of the hidden window (sliding: any span this long holds at most the limit)."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +55,52 @@ class RateLimiter:
         self.hits = 0
         """How many 429s the limiter has served."""
         self._windows: dict[str, _Window] = {}
+        self._hidden: dict[str, deque[float]] = {}
 
     def configure(self, config: RateLimitConfig) -> None:
         """Replace the configuration and forget open windows."""
         self.config = config
         self._windows.clear()
+        self._hidden.clear()
+
+    def check_hidden(self, key: str) -> Verdict:
+        """Check the hidden webhook limit for `key` without counting the request.
+
+        Allowed verdicts carry no headers. A 429 carries only what Discord sends with any 429
+        (`Retry-After`, `Via`, `X-RateLimit-Scope`), never X-RateLimit-Limit/Remaining/Bucket,
+        and counts in `hits`. Call `count_hidden` once the request is accepted.
+        """
+        cfg = self.config
+        if cfg.webhook_channel_limit <= 0 or cfg.webhook_channel_window <= 0:
+            return Verdict(True)
+        now = time.monotonic()
+        events = self._hidden_events(key, now)
+        if len(events) < cfg.webhook_channel_limit:
+            return Verdict(True)
+        self.hits += 1
+        retry_after = max(events[0] + cfg.webhook_channel_window - now, 0.001)
+        after = math.ceil(retry_after * 1000) / 1000
+        headers = {
+            "Retry-After": str(max(math.ceil(after), 1)),
+            "Via": "1.1 google",
+            "X-RateLimit-Scope": "user",
+        }
+        return Verdict(False, headers, after)
+
+    def count_hidden(self, key: str) -> None:
+        """Record one accepted webhook write against the hidden limit for `key`."""
+        cfg = self.config
+        if cfg.webhook_channel_limit <= 0 or cfg.webhook_channel_window <= 0:
+            return
+        now = time.monotonic()
+        self._hidden_events(key, now).append(now)
+
+    def _hidden_events(self, key: str, now: float) -> deque[float]:
+        events = self._hidden.setdefault(key, deque())
+        horizon = now - self.config.webhook_channel_window
+        while events and events[0] <= horizon:
+            events.popleft()
+        return events
 
     def check(self, key: str) -> Verdict:
         """Count one request against `key`; allowed, or a 429 with `retry_after`."""
