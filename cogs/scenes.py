@@ -1,4 +1,4 @@
-"""The /scene commands: start and end scenes, seat the cast, set the mode and the setting."""
+"""The /scene commands: start and end scenes, seat the cast, shape how the scene plays."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from discord.ext import commands
 
 from bot.budget import utc_day_start
 from bot.errors import UserFacingError
+from bot.llm import MAX_OUTPUT_TOKENS, SamplingParams
+from bot.llm.sampling import MIN_TEMPERATURE, MIN_TOP_P
 from bot.memory import ChannelConfig
 from bot.models import Persona, ReplyStatus
 from bot.prompt import resolve_macros
@@ -28,13 +30,19 @@ from bot.ui.report import (
     usage_cell,
 )
 from bot.ui.scene_views import (
+    OOC_DEFAULT,
     ConfirmView,
     Interaction,
     SceneChannel,
     any_persona_choices,
     cast_persona_choices,
+    describe_ooc,
+    describe_overrides,
     game_master_only,
+    ooc_override,
     scene_channel,
+    tuning_changes,
+    tuning_report,
 )
 from bot.ui.targets import ChannelTarget, ReplyTarget
 from cogs.roleplay import Roleplay
@@ -50,6 +58,11 @@ THREAD_ARCHIVE_MINUTES: Literal[10080] = 10080
 MODE_CHOICES = [
     app_commands.Choice(name="Only when addressed", value="addressed"),
     app_commands.Choice(name="Join in automatically after a lull", value="auto"),
+]
+OOC_CHOICES = [
+    app_commands.Choice(name="drop: keep OOC lines out of the prompt", value="drop"),
+    app_commands.Choice(name="mark: include OOC lines, marked as OOC", value="mark"),
+    app_commands.Choice(name="default: follow the server's OOC_MODE", value=OOC_DEFAULT),
 ]
 T = TypeVar("T")
 
@@ -386,6 +399,61 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         described = describe_mode(updated, self.bot.settings.lull_seconds)
         await interaction.response.send_message(f"⚙️ The scene now {described}.", ephemeral=True)
 
+    @app_commands.command(name="ooc")
+    @app_commands.describe(
+        handling="What the model sees of out-of-character lines like ((this)) or OOC: this"
+    )
+    @app_commands.choices(handling=OOC_CHOICES)
+    @game_master_only()
+    async def ooc(self, interaction: Interaction, handling: app_commands.Choice[str]) -> None:
+        """Choose whether out-of-character lines reach the model (marked as OOC) or not."""
+        channel = scene_channel(interaction)
+        config = await self._running(channel.id)
+        updated = dataclasses.replace(config, ooc_mode=ooc_override(handling.value))
+        await self.engine.save_channel(updated)
+        described = describe_ooc(updated, self.engine.config.ooc_mode)
+        await interaction.response.send_message(
+            f"💬 Out-of-character lines are now {described}. They are never answered.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="tuning")
+    @app_commands.describe(
+        temperature="Sampling temperature here, 0.01 to 1: lower is steadier, higher more varied",
+        top_p="Nucleus sampling here, 0.01 to 1",
+        max_tokens="Longest reply here, 1 to 2048 tokens",
+        reset="Clear this scene's overrides first; values given with it still apply",
+    )
+    @game_master_only()
+    async def tuning(
+        self,
+        interaction: Interaction,
+        temperature: app_commands.Range[float, MIN_TEMPERATURE, 1.0] | None = None,
+        top_p: app_commands.Range[float, MIN_TOP_P, 1.0] | None = None,
+        max_tokens: app_commands.Range[int, 1, MAX_OUTPUT_TOKENS] | None = None,
+        reset: bool = False,
+    ) -> None:
+        """Set temperature, top_p or reply length for this scene; shows the values in effect."""
+        channel = scene_channel(interaction)
+        config = await self._running(channel.id)
+        changes = tuning_changes(temperature=temperature, top_p=top_p, max_tokens=max_tokens)
+        updated = config
+        if reset or changes:
+            generation = {} if reset else dict(config.generation)
+            generation.update(changes)
+            updated = dataclasses.replace(config, generation=generation)
+            await self.engine.save_channel(updated)
+        if reset:
+            headline = "🎛️ Tuning reset" + (", then updated." if changes else ".")
+        else:
+            headline = "🎛️ Tuning updated." if changes else "🎛️ This scene's tuning:"
+        engine = self.engine.config
+        defaults = SamplingParams(engine.temperature, engine.top_p, engine.reply_tokens)
+        cast = [(p, self.engine.sampling_for(p, updated)) for p in await self.engine.cast(updated)]
+        await interaction.response.send_message(
+            tuning_report(updated, cast, defaults, headline), ephemeral=True
+        )
+
     @app_commands.command(name="setting")
     @app_commands.describe(
         setting="One line of setting the personas play in", name="A new name for the scene"
@@ -438,6 +506,19 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         embed.add_field(name="Cast", value=", ".join(p.name for p in cast) or "nobody")
         embed.add_field(
             name="Mode", value=describe_mode(config, self.bot.settings.lull_seconds), inline=False
+        )
+        embed.add_field(
+            name="Out of character",
+            value=describe_ooc(config, self.engine.config.ooc_mode),
+            inline=False,
+        )
+        overrides = describe_overrides(config.generation)
+        embed.add_field(
+            name="Tuning",
+            value=f"{overrides} (set for this scene)"
+            if overrides
+            else "persona and server defaults",
+            inline=False,
         )
         embed.add_field(name="Memory", value=f"{messages} message(s) · {len(pins)} pin(s)")
         embed.add_field(name="Summary", value=summary_line(summary) if summary else "none yet")

@@ -84,7 +84,7 @@ class Replies(ChannelMemory):
             history=history,
             ooc="mark" if (config.ooc_mode or self.config.ooc_mode) == "mark" else "drop",
         )
-        params = self._params(persona, config)
+        params = self.sampling_for(persona, config)
         prompt = self._build(persona, inputs, self._dialect.current, params.max_tokens)
         reply_to, user_id = None, None
         for line_id, line in reversed(rows):
@@ -105,7 +105,10 @@ class Replies(ChannelMemory):
             inputs=inputs,
         )
 
-    def _params(self, persona: Persona, config: ChannelConfig) -> SamplingParams:
+    def sampling_for(self, persona: Persona, config: ChannelConfig) -> SamplingParams:
+        """What `persona`'s next reply in a channel samples with: each value is the channel's
+        override, else the persona card's value, else the server's setting.
+        """
         overrides = config.generation
         return SamplingParams.clamped(
             temperature=float(

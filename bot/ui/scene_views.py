@@ -1,9 +1,10 @@
-"""Checks, persona choices and confirmation buttons shared by the scene-running commands."""
+"""Checks, persona choices, confirmation buttons and wording shared by the scene commands."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import discord
@@ -11,7 +12,9 @@ from discord import app_commands
 
 from bot.bot import RoleplayBot, explain_error, reply_ephemeral
 from bot.errors import UserFacingError
-from bot.memory import ChannelConfig
+from bot.llm import MAX_OUTPUT_TOKENS, SamplingParams
+from bot.llm.sampling import MIN_TEMPERATURE, MIN_TOP_P
+from bot.memory import ChannelConfig, OocMode
 from bot.models import Persona
 
 log = logging.getLogger(__name__)
@@ -123,6 +126,126 @@ async def cast_persona_choices(
 ) -> list[app_commands.Choice[str]]:
     """Autocomplete over the personas seated in this channel's scene."""
     return persona_matches(await cast_personas(interaction), current)
+
+
+# ---- out-of-character handling and generation tuning -------------------------------------
+
+OOC_DEFAULT = "default"
+"""The `/scene ooc` choice that hands a scene back to the server-wide `OOC_MODE`."""
+OOC_WORDS: dict[str, str] = {
+    "drop": "kept out of the prompt",
+    "mark": "included in the prompt, marked as OOC",
+}
+TUNING_KEYS = ("temperature", "top_p", "max_tokens")
+"""The generation overrides a channel may store, in the order they are shown."""
+TUNING_LABELS = {"temperature": "temperature", "top_p": "top_p", "max_tokens": "max tokens"}
+MAX_UNIT = 1.0
+"""The highest temperature and top_p M2-her accepts."""
+
+
+def ooc_override(choice: str) -> OocMode | None:
+    """A channel's `ooc_mode` for a `/scene ooc` choice: drop, mark, or None for the default."""
+    if choice == "drop":
+        return "drop"
+    if choice == "mark":
+        return "mark"
+    if choice == OOC_DEFAULT:
+        return None
+    raise UserFacingError(f"`{choice}` is not a choice here: pick drop, mark or default.")
+
+
+def describe_ooc(config: ChannelConfig, server_default: str) -> str:
+    """How a scene treats out-of-character lines, and whether the scene chose that itself."""
+    effective = config.ooc_mode or server_default
+    words = OOC_WORDS.get(effective, effective)
+    if config.ooc_mode is None:
+        return f"{words} (the server default)"
+    return f"{words} (set for this scene)"
+
+
+def tuning_changes(
+    *, temperature: float | None, top_p: float | None, max_tokens: int | None
+) -> dict[str, float | int]:
+    """The overrides given, checked against M2-her's ranges (UserFacingError naming each miss).
+
+    Discord enforces the same ranges on the options; this catches stale or modified clients.
+    """
+    problems: list[str] = []
+    changes: dict[str, float | int] = {}
+    units = (("temperature", temperature, MIN_TEMPERATURE), ("top_p", top_p, MIN_TOP_P))
+    for key, value, low in units:
+        if value is None:
+            continue
+        if math.isfinite(value) and low <= value <= MAX_UNIT:
+            changes[key] = float(value)
+        else:
+            problems.append(
+                f"`{key}` must be from {low:g} to {MAX_UNIT:g} (M2-her's range, which excludes 0); "
+                f"you gave {value:g}."
+            )
+    if max_tokens is not None:
+        if 1 <= max_tokens <= MAX_OUTPUT_TOKENS:
+            changes["max_tokens"] = int(max_tokens)
+        else:
+            problems.append(
+                f"`max_tokens` must be a whole number from 1 to {MAX_OUTPUT_TOKENS} (M2-her's "
+                f"longest reply); you gave {max_tokens}."
+            )
+    if problems:
+        raise UserFacingError("\n".join(["Nothing was changed.", *problems]))
+    return changes
+
+
+def describe_sampling(params: SamplingParams, bold: Sequence[str] = ()) -> str:
+    """`temperature 0.8 · top_p 0.95 · max tokens 450`, the values named in `bold` in bold."""
+    values = {
+        "temperature": f"{params.temperature:g}",
+        "top_p": f"{params.top_p:g}",
+        "max_tokens": str(params.max_tokens),
+    }
+    return " · ".join(
+        f"{TUNING_LABELS[key]} " + (f"**{values[key]}**" if key in bold else values[key])
+        for key in TUNING_KEYS
+    )
+
+
+def describe_overrides(generation: Mapping[str, float | int]) -> str | None:
+    """A channel's generation overrides in words, or None when it has none."""
+    parts = [
+        f"{TUNING_LABELS[key]} {generation[key]:g}" for key in TUNING_KEYS if key in generation
+    ]
+    return " · ".join(parts) or None
+
+
+def tuning_report(
+    config: ChannelConfig,
+    cast: Sequence[tuple[Persona, SamplingParams]],
+    defaults: SamplingParams,
+    headline: str,
+) -> str:
+    """The `/scene tuning` answer: the scene's overrides and what each persona now uses.
+
+    `cast` pairs each persona with the sampling its next reply uses (`Engine.sampling_for`).
+    """
+    overrides = describe_overrides(config.generation)
+    lines = [
+        headline,
+        f"Set for this scene: {overrides}."
+        if overrides
+        else "Nothing is set for this scene, so the defaults apply.",
+    ]
+    if cast:
+        lines.append("The cast's next replies use (**bold** = set for this scene):")
+        bold = [key for key in TUNING_KEYS if key in config.generation]
+        lines += [
+            f"• {discord.utils.escape_markdown(p.name)}: {describe_sampling(params, bold)}"
+            for p, params in cast
+        ]
+    lines.append(
+        "-# What is not set here comes from the persona's card, else the server settings: "
+        f"{describe_sampling(defaults)}."
+    )
+    return "\n".join(lines)
 
 
 class ConfirmView(discord.ui.View):
