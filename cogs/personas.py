@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import io
 import logging
@@ -25,6 +23,8 @@ from bot.cards import (
     parse_card,
     persona_from_card,
     slugify,
+    split_avatar,
+    with_avatar,
 )
 from bot.cards.limits import MAX_PERSONA_ID_CHARS, MAX_URL_CHARS
 from bot.errors import UserFacingError
@@ -46,13 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-AVATAR_KEY = "ensemble_avatar_png"
-"""Top-level key of a stored card holding the avatar of an imported PNG card (base64).
-
-The store keeps one JSON card per persona, so the image travels with it; it is taken out
-again before any export, so exported cards never carry it.
-"""
-
 SOURCE_NAMES = {"v1": "Character Card V1", "v2": "Character Card V2", "v3": "Character Card V3"}
 ORIGIN_SHIPPED = "ships with the bot"
 ORIGIN_OWN = "this server's own"
@@ -71,27 +64,6 @@ def require_admin(interaction: discord.Interaction[Any]) -> None:
         raise NotAllowed("Personas belong to a server; use this command in one.")
     if not interaction.permissions.manage_guild:
         raise NotAllowed("You need the **Manage Server** permission to manage personas.")
-
-
-def split_avatar(card: Mapping[str, Any]) -> tuple[dict[str, Any], bytes | None]:
-    """A stored card without its avatar, and the avatar's PNG bytes if it has a usable one."""
-    clean = {key: value for key, value in card.items() if key != AVATAR_KEY}
-    encoded = card.get(AVATAR_KEY)
-    if not isinstance(encoded, str):
-        return clean, None
-    try:
-        return clean, base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        log.warning("Ignoring a stored persona avatar that is not valid base64")
-        return clean, None
-
-
-def with_avatar(card: Mapping[str, Any], avatar_png: bytes | None) -> dict[str, Any]:
-    """A card ready to store, carrying `avatar_png` (or no avatar)."""
-    clean, _ = split_avatar(card)
-    if avatar_png is not None:
-        clean[AVATAR_KEY] = base64.b64encode(avatar_png).decode("ascii")
-    return clean
 
 
 def check_avatar_url(url: str) -> str:

@@ -1,6 +1,13 @@
 """Character cards: import (V1/V2/V3 JSON and PNG, hand-written TOML), export, validation."""
 
-from bot.cards.avatar import placeholder_png
+from bot.cards.avatar import (
+    AVATAR_KEY,
+    placeholder_png,
+    split_avatar,
+    stored_avatar_png,
+    webhook_avatar_png,
+    with_avatar,
+)
 from bot.cards.convert import card_from_persona, persona_from_card, validate_persona
 from bot.cards.errors import CardError, CardFieldError, CardFormatError, CardTooLargeError
 from bot.cards.export import export_json, export_png
@@ -13,9 +20,11 @@ from bot.cards.loader import (
 )
 from bot.cards.normalize import CardVersion, normalize_card
 from bot.cards.parse import MAX_FILE_BYTES, ParsedCard, parse_card
+from bot.cards.png import strip_text_chunks
 from bot.cards.slug import is_valid_persona_id, slugify
 
 __all__ = [
+    "AVATAR_KEY",
     "CARD_SUFFIXES",
     "MAX_FILE_BYTES",
     "CardError",
@@ -37,5 +46,10 @@ __all__ = [
     "persona_from_card",
     "placeholder_png",
     "slugify",
+    "split_avatar",
+    "stored_avatar_png",
+    "strip_text_chunks",
     "validate_persona",
+    "webhook_avatar_png",
+    "with_avatar",
 ]

@@ -7,6 +7,12 @@ from typing import Final
 MAX_PNG_BYTES: Final = 2 * 1024 * 1024
 """A PNG card, avatar image included."""
 
+MAX_WEBHOOK_AVATAR_BYTES: Final = 1024 * 1024
+"""An avatar uploaded as a persona webhook's own picture (text chunks already removed).
+
+Discord documents no size limit for uploaded image data, so this is a conservative cap: a
+larger picture is skipped rather than risk a rejected upload."""
+
 MAX_JSON_BYTES: Final = 512 * 1024
 """A JSON card, and the JSON decoded from a PNG text chunk."""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from bot.cards.avatar import with_avatar
 from bot.cards.errors import CardError, CardFieldError, CardTooLargeError
 from bot.cards.parse import MAX_FILE_BYTES, ParsedCard, parse_card
 from bot.cards.slug import check_persona_id
@@ -21,8 +23,7 @@ class PersonaLoadResult:
     """Every persona that loaded, keyed by id, plus every problem found on the way."""
 
     personas: dict[str, Persona] = field(default_factory=dict)
-    avatars: dict[str, bytes] = field(default_factory=dict)
-    """Avatar PNGs (card chunks removed) of personas loaded from PNG cards, by id."""
+    """A persona loaded from a PNG card carries the picture in its card, as imported ones do."""
     errors: list[CardError] = field(default_factory=list)
 
     @property
@@ -102,7 +103,9 @@ def load_personas_dir(directory: str | os.PathLike[str]) -> PersonaLoadResult:
             continue
         sources[persona.id] = source
         names[persona.name.casefold()] = source
-        result.personas[persona.id] = persona
         if parsed.avatar_png is not None:
-            result.avatars[persona.id] = parsed.avatar_png
+            persona = dataclasses.replace(
+                persona, card=with_avatar(persona.card, parsed.avatar_png)
+            )
+        result.personas[persona.id] = persona
     return result

@@ -16,6 +16,9 @@ _MAX_CHUNK_LENGTH: Final = 2**31 - 1
 _CHUNK_HEADER: Final = struct.Struct(">I4s")
 _CRC: Final = struct.Struct(">I")
 
+TEXT_CHUNK_TYPES: Final = frozenset({b"tEXt", b"zTXt", b"iTXt"})
+"""PNG chunks that carry text (a card, comments, tool metadata) rather than the image."""
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
@@ -87,6 +90,15 @@ def write_png(chunks: Iterable[Chunk]) -> bytes:
     return b"".join(parts)
 
 
+def strip_text_chunks(data: bytes, *, source: str) -> bytes:
+    """The PNG `data` re-serialised without any tEXt/zTXt/iTXt chunk: just the picture.
+
+    Every chunk is checked as `read_chunks` does, so a broken file raises `CardFormatError`
+    (or `CardTooLargeError` for an absurd number of chunks) instead of being passed on.
+    """
+    return write_png(c for c in read_chunks(data, source=source) if c.type not in TEXT_CHUNK_TYPES)
+
+
 def text_chunk(keyword: str, text: str) -> Chunk:
     """An uncompressed `tEXt` chunk; `text` must be Latin-1 (base64 always is)."""
     return Chunk(b"tEXt", keyword.encode("latin-1") + b"\0" + text.encode("latin-1"))
@@ -94,7 +106,7 @@ def text_chunk(keyword: str, text: str) -> Chunk:
 
 def text_keyword(chunk: Chunk) -> str | None:
     """The keyword of a tEXt/zTXt/iTXt chunk, or None for other chunks."""
-    if chunk.type not in (b"tEXt", b"zTXt", b"iTXt"):
+    if chunk.type not in TEXT_CHUNK_TYPES:
         return None
     keyword, separator, _ = chunk.data.partition(b"\0")
     return keyword.decode("latin-1") if separator else None

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import discord
 
+from bot.cards import AVATAR_KEY, CardError, webhook_avatar_png
+from bot.models import Persona
 from bot.text import sanitize_webhook_name
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 UNKNOWN_WEBHOOK = 10015
+INVALID_FORM_BODY = 50035
 DENIED_RETRY_SECONDS = 600.0
 WEBHOOK_PREFIX = "Ensemble"
 
@@ -205,12 +210,38 @@ class DeferredTarget:
         await self.resolved.delete(message_id)
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookAvatar:
+    """A persona's picture ready to be its webhook's own avatar: PNG bytes and their digest."""
+
+    image: bytes
+    digest: str
+
+    @classmethod
+    def of(cls, image: bytes) -> WebhookAvatar:
+        """Wrap `image`, computing its digest once."""
+        return cls(image, hashlib.sha256(image).hexdigest())
+
+
 class PersonaWebhooks:
-    """One webhook per persona per channel: found, created on demand, re-created if deleted."""
+    """One webhook per persona per channel: found, created on demand, re-created if deleted.
+
+    A persona whose card carries a picture (an imported PNG card) and no `avatar_url` shows
+    that picture as its webhook's own avatar, uploaded when the webhook is made and again
+    when the picture changes; messages then carry no `avatar_url`. Which picture each webhook
+    was given is remembered in memory only, so after a restart a webhook found in Discord has
+    its avatar uploaded once more on first use (Discord's avatar hash can't be compared with
+    the image).
+    """
 
     def __init__(self, bot_user_id: int) -> None:
         self._bot_user_id = bot_user_id
         self._cache: dict[tuple[int, str], discord.Webhook] = {}
+        self._locks: dict[tuple[int, str], asyncio.Lock] = {}
+        self._given: dict[int, str | None] = {}
+        """Digest of the picture each webhook was given (or refused) here; None: no picture."""
+        self._pictures: dict[str, tuple[object, WebhookAvatar | None]] = {}
+        """Each persona's prepared picture, with the stored value it was prepared from."""
         self.known_ids: set[int] = set()
         self.denied_until: dict[int, float] = {}
         """Channels where Manage Webhooks was missing, and when to ask Discord again."""
@@ -224,15 +255,54 @@ class PersonaWebhooks:
         webhook = self._cache.pop((channel_id, persona_id), None)
         if webhook is not None:
             self.known_ids.discard(webhook.id)
+            self._given.pop(webhook.id, None)
 
-    async def get(
-        self, channel: discord.TextChannel, persona_id: str, persona_name: str
-    ) -> discord.Webhook | None:
-        """The persona's webhook in `channel`, or None without Manage Webhooks."""
-        key = (channel.id, persona_id)
+    def picture_of(self, persona: Persona) -> WebhookAvatar | None:
+        """The picture the persona's webhook should carry, or None.
+
+        None when the persona has an `avatar_url` (sent with each message instead), has no
+        picture, or has one that can't be used (logged once per picture).
+        """
+        if persona.avatar_url:
+            return None
+        stored = persona.card.get(AVATAR_KEY)
+        if stored is None:
+            return None
+        cached = self._pictures.get(persona.id)
+        if cached is not None and cached[0] == stored:
+            return cached[1]
+        picture: WebhookAvatar | None = None
+        try:
+            image = webhook_avatar_png(persona.card, source=f"persona {persona.id!r}")
+        except CardError as error:
+            log.warning("%s speaks without its picture: %s", persona.name, error)
+        else:
+            picture = WebhookAvatar.of(image) if image is not None else None
+        self._pictures[persona.id] = (stored, picture)
+        return picture
+
+    async def get(self, channel: discord.TextChannel, persona: Persona) -> discord.Webhook | None:
+        """The persona's webhook in `channel`, wearing its picture; None without Manage Webhooks."""
+        key = (channel.id, persona.id)
+        picture = self.picture_of(persona)
         cached = self._cache.get(key)
-        if cached is not None:
+        if cached is not None and self._has(cached, picture):
             return cached
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            webhook = self._cache.get(key)
+            if webhook is None:
+                webhook = await self._find_or_create(channel, key, persona.name, picture)
+            if webhook is not None and not self._has(webhook, picture):
+                await self._give(webhook, picture)
+            return webhook
+
+    async def _find_or_create(
+        self,
+        channel: discord.TextChannel,
+        key: tuple[int, str],
+        persona_name: str,
+        picture: WebhookAvatar | None,
+    ) -> discord.Webhook | None:
         if self.denied_until.get(channel.id, 0.0) > time.monotonic():
             return None
         name = sanitize_webhook_name(f"{WEBHOOK_PREFIX} {persona_name}")
@@ -242,15 +312,55 @@ class PersonaWebhooks:
                     continue
                 self.known_ids.add(webhook.id)
                 if webhook.name == name and webhook.token:
+                    if webhook.avatar is None and picture is None:
+                        self._given[webhook.id] = None  # already as wanted
                     self._cache[key] = webhook
                     return webhook
-            webhook = await channel.create_webhook(name=name, reason="Ensemble persona voice")
+            webhook = await self._create(channel, name, picture)
         except discord.Forbidden:  # an admin may grant the permission later: retry then
             self.denied_until[channel.id] = time.monotonic() + DENIED_RETRY_SECONDS
             return None
         self.known_ids.add(webhook.id)
         self._cache[key] = webhook
         return webhook
+
+    async def _create(
+        self, channel: discord.TextChannel, name: str, picture: WebhookAvatar | None
+    ) -> discord.Webhook:
+        reason = "Ensemble persona voice"
+        if picture is None:
+            webhook = await channel.create_webhook(name=name, reason=reason)
+        else:
+            try:
+                webhook = await channel.create_webhook(
+                    name=name, avatar=picture.image, reason=reason
+                )
+            except discord.HTTPException as error:
+                if error.code != INVALID_FORM_BODY:
+                    raise
+                log.warning("Discord refused the picture for webhook %r: %s", name, error)
+                webhook = await channel.create_webhook(name=name, reason=reason)
+        self._given[webhook.id] = picture.digest if picture else None
+        return webhook
+
+    def _has(self, webhook: discord.Webhook, picture: WebhookAvatar | None) -> bool:
+        """Whether the webhook was already given this picture (or none) in this process."""
+        wanted = picture.digest if picture else None
+        return webhook.id in self._given and self._given[webhook.id] == wanted
+
+    async def _give(self, webhook: discord.Webhook, picture: WebhookAvatar | None) -> None:
+        """Upload the picture as the webhook's avatar (None clears it).
+
+        A refusal is logged and remembered, so a picture Discord won't take costs one request,
+        not one per turn.
+        """
+        try:
+            await webhook.edit(
+                avatar=picture.image if picture else None, reason="Ensemble persona picture"
+            )
+        except discord.HTTPException as error:
+            log.warning("Could not change the picture of webhook %r: %s", webhook.name, error)
+        self._given[webhook.id] = picture.digest if picture else None
 
     def _owned(self, webhook: discord.Webhook) -> bool:
         user = webhook.user

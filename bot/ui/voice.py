@@ -84,7 +84,7 @@ class PersonaVoice:
         if isinstance(parent, discord.TextChannel):
             hooks = self.webhooks
             try:
-                webhook = await hooks.get(parent, persona.id, persona.name)
+                webhook = await hooks.get(parent, persona)
             except discord.HTTPException as error:  # Discord hiccup: speak as the bot this time
                 log.warning("Webhook lookup failed in %s: %s", parent.id, error)
                 return ChannelTarget(channel, persona.name)
@@ -92,7 +92,7 @@ class PersonaVoice:
 
                 async def refresh() -> discord.Webhook | None:
                     hooks.forget(parent.id, persona.id)
-                    return await hooks.get(parent, persona.id, persona.name)
+                    return await hooks.get(parent, persona)
 
                 return WebhookTarget(
                     webhook,

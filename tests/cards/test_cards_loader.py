@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cards import CardError, CardTooLargeError, load_card_file, load_personas_dir
+from bot.cards import (
+    CardError,
+    CardTooLargeError,
+    load_card_file,
+    load_personas_dir,
+    split_avatar,
+)
 
 from .helpers import raw_png, text_chunk, v2_card, v3_card
 
@@ -25,7 +31,8 @@ def test_folder_with_good_and_bad_cards(tmp_path: Path) -> None:
 
     assert sorted(result.personas) == ["bard", "ro", "sera"]
     assert result.personas["ro"].name == "Captain Ro"
-    assert set(result.avatars) == {"ro"}
+    pictured = {pid for pid, p in result.personas.items() if split_avatar(p.card)[1] is not None}
+    assert pictured == {"ro"}  # the PNG card's picture travels in its card, as on import
     assert not result.ok
     assert sorted(Path(e.source).name for e in result.errors) == ["broken.toml", "nameless.json"]
 

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import struct
+import zlib
 
 import discord
 import pytest
 
 from tests.fakes.discord import Permission, running
+
+
+def tiny_png(rgb: tuple[int, int, int]) -> bytes:
+    """A 1×1 RGB PNG, built by hand."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0" + bytes(rgb)))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def test_webhook_create_send_edit_in_thread(fake, seed, make_bot):
@@ -143,3 +161,72 @@ async def test_threads_can_be_archived_and_reopen_on_post(fake, seed, make_bot):
         with pytest.raises(discord.Forbidden) as info:
             await bot.get_channel(seed.channel.id).edit(topic="Harbour at dusk")
         assert info.value.code == 50013
+
+
+async def test_webhook_avatar_from_image_data_on_create_and_modify(fake, seed, make_bot):
+    red, blue = tiny_png((255, 0, 0)), tiny_png((0, 0, 255))
+    bot = make_bot()
+    async with running(fake, bot):
+        channel = bot.get_channel(seed.channel.id)
+        hook = await channel.create_webhook(name="Personas", avatar=red)
+        create = fake.requests("POST", f"/channels/{seed.channel.id}/webhooks")[-1]
+        assert create.json["avatar"] == "data:image/png;base64," + base64.b64encode(red).decode()
+        stored = fake.world.webhooks[hook.id]
+        assert stored.avatar_image == red and stored.avatar_type == "image/png"
+        assert stored.avatar is not None and len(stored.avatar) == 32
+        assert hook.avatar is not None and hook.avatar.key == stored.avatar
+        red_hash = stored.avatar
+
+        sent = await hook.send("I hold the lantern.", username="Mira", wait=True)
+        assert fake.message(sent.id).payload["author"]["avatar"] == red_hash
+        assert fake.message(sent.id).avatar_url is None
+
+        edited = await hook.edit(avatar=blue)
+        assert stored.avatar_image == blue and stored.avatar not in (None, red_hash)
+        assert edited.avatar is not None and edited.avatar.key == stored.avatar
+        listed = await channel.webhooks()
+        assert [w.avatar.key for w in listed if w.avatar] == [stored.avatar]
+
+        # With the webhook's own token (PATCH /webhooks/{id}/{token}) as well; None clears it.
+        by_token = discord.Webhook.from_url(hook.url, client=bot)
+        await by_token.edit(avatar=red, prefer_auth=False)
+        assert stored.avatar == red_hash
+        await hook.edit(avatar=None)
+        assert stored.avatar is None and stored.avatar_image is None
+        assert fake.requests("PATCH", f"/webhooks/{hook.id}/*")[-1].status == 200
+
+
+@pytest.mark.parametrize(
+    "avatar",
+    [
+        "not a data uri",
+        "https://example.test/mira.png",
+        "data:text/plain;base64,aGVsbG8=",
+        "data:image/png;base64,!!!not-base64!!!",
+        "data:image/png;base64," + base64.b64encode(b"GIF89a pretending").decode(),
+        "data:image/png;base64,",
+        42,
+    ],
+)
+async def test_bad_webhook_avatar_is_50035_and_changes_nothing(fake, seed, make_bot, avatar):
+    bot = make_bot()
+    async with running(fake, bot):
+        create = discord.http.Route(
+            "POST", "/channels/{channel_id}/webhooks", channel_id=seed.channel.id
+        )
+        with pytest.raises(discord.HTTPException) as info:
+            await bot.http.request(create, json={"name": "Personas", "avatar": avatar})
+        assert info.value.status == 400 and info.value.code == 50035
+        assert "avatar" in str(info.value)
+        assert fake.world.webhooks == {}
+
+        hook = await bot.get_channel(seed.channel.id).create_webhook(
+            name="Personas", avatar=tiny_png((1, 2, 3))
+        )
+        before = fake.world.webhooks[hook.id].avatar
+        modify = discord.http.Route("PATCH", "/webhooks/{webhook_id}", webhook_id=hook.id)
+        with pytest.raises(discord.HTTPException) as info:
+            await bot.http.request(modify, json={"name": "Renamed", "avatar": avatar})
+        assert info.value.code == 50035
+        stored = fake.world.webhooks[hook.id]
+        assert (stored.name, stored.avatar) == ("Personas", before)

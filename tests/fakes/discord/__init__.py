@@ -105,8 +105,10 @@ users/@me, users/{id}, oauth2/applications/@me, gateway(/bot), guilds/{g} (+/rol
 /members/{u}, /webhooks), users/@me/channels (DMs), channels/{c} and its messages (POST JSON or
 multipart, GET list with limit/before/after/around, GET/PATCH/DELETE one), typing, threads (with
 and without a starter message; THREAD_CREATE), pins, thread-members/@me, webhooks (create, list,
-get, modify, delete, execute with wait/thread_id/username/avatar_url, message GET/PATCH/DELETE
-with thread_id), interaction callbacks/@original/followups, channel PATCH (name, topic,
+get, modify by id or by token, delete, execute with wait/thread_id/username/avatar_url, message
+GET/PATCH/DELETE with thread_id; an `avatar` on create/modify must be a `data:image/...;base64,`
+URI whose bytes match its type, else 50035; `webhook.avatar_image`/`avatar_type` keep it and
+webhook objects carry its hash), interaction callbacks/@original/followups, channel PATCH (name, topic,
 slowmode; thread archive/lock/auto-archive -> THREAD_UPDATE), application commands (PUT/GET/
 POST/DELETE, global and guild; names, descriptions and options validated like Discord; context
 menu names may hold capitals and spaces), attachment bytes. Everything the bot or its webhooks
@@ -121,14 +123,20 @@ messages, users only for webhooks/interactions; @everyone needs MENTION_EVERYONE
 
 Rate limits (OFF by default, so unrelated tests never wait)
 -----------------------------------------------------------
-`rate_limit(limit=5, window=5.0, headers=True, interactions=True)` limits message
-create/edit/delete per channel (bot routes and webhook execute/edit/delete into that channel
-share the bucket; `interactions=True` also counts followup/@original writes). With headers,
+`rate_limit(limit=5, window=5.0, headers=True, interactions=True, webhook_channel_limit=0,
+webhook_channel_window=60.0)` limits message create/edit/delete per channel (bot routes and
+webhook execute/edit/delete into that channel share the bucket; `interactions=True` also counts
+followup/@original writes). With headers,
 responses carry X-RateLimit-Limit/Remaining/Reset/Reset-After/Bucket and discord.py waits
 pre-emptively (zero 429s for one sequential stream); `headers=False` sends none, so 429s
 (JSON `retry_after`, `global: false`, `Retry-After` and `Via` headers) surprise discord.py, which
 sleeps and retries. `rate_limit_hits` counts the 429s served; `rate_limit_off()` disables.
 Use short windows in tests (e.g. limit=2, window=0.15).
+`rate_limit(..., webhook_channel_limit=6, webhook_channel_window=3.0)` adds Discord's hidden
+per-channel webhook limit (about 30 per 60 s in production): webhook executes and edits into one
+channel (a thread counts on its own) are capped at that many in any span of the window (sliding),
+on top of the shared bucket. Its 429s carry `Via`, `Retry-After` and JSON `retry_after` but no
+X-RateLimit-* headers, even in headers mode, and count in `rate_limit_hits`.
 
 Faults
 ------

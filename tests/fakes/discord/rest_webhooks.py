@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+from typing import Any
+
 from aiohttp import web
 
 from .bodies import body_of, json_object, query_flag, snowflake_param
-from .core import Core
+from .core import Core, RateLimitedError
 from .errors import (
     DiscordError,
+    field_error,
+    invalid_form_body,
     invalid_webhook_token,
     json_response,
     unknown_channel,
@@ -23,6 +30,33 @@ from .validation import check_webhook_username
 from .world import Channel, ChannelType, StoredMessage, Webhook
 
 MAX_WEBHOOKS_PER_CHANNEL = 15
+IMAGE_DATA = re.compile(r"data:(image/(?:png|jpeg|gif|webp));base64,(.+)", re.DOTALL)
+IMAGE_MAGIC = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),
+}
+
+
+def image_data(value: Any) -> tuple[bytes, str] | None:
+    """Decode an `avatar` field: a data URI of a PNG/JPEG/GIF/WebP image, or null to clear.
+
+    Anything else (not a data URI, not base64, bytes that are not the declared image type)
+    is answered like Discord: 400 50035 with an IMAGE_INVALID error on `avatar`.
+    """
+    if value is None:
+        return None
+    match = IMAGE_DATA.fullmatch(value) if isinstance(value, str) else None
+    image = b""
+    if match is not None:
+        try:
+            image = base64.b64decode(match.group(2), validate=True)
+        except (binascii.Error, ValueError):
+            image = b""
+    if match is None or not image.startswith(IMAGE_MAGIC[match.group(1)]):
+        raise invalid_form_body({"avatar": field_error("IMAGE_INVALID", "Invalid image data")})
+    return image, match.group(1)
 
 
 class WebhookRoutes:
@@ -42,6 +76,7 @@ class WebhookRoutes:
         router.add_patch(hook, self.modify)
         router.add_delete(hook, self.delete)
         router.add_get(hook + "/{token}", self.get_with_token)
+        router.add_patch(hook + "/{token}", self.modify_with_token)
         router.add_delete(hook + "/{token}", self.delete_with_token)
         router.add_post(hook + "/{token}", self.execute)
         message = hook + "/{token}/messages/{message_id}"
@@ -96,13 +131,15 @@ class WebhookRoutes:
         existing = [h for h in self.core.world.webhooks.values() if h.channel_id == channel.id]
         if len(existing) >= MAX_WEBHOOKS_PER_CHANNEL:
             raise DiscordError(400, 30007, "Maximum number of webhooks reached (15)")
+        avatar = image_data(body.get("avatar"))
         world = self.core.world
         hook = world.add_webhook(
             channel.id,
             str(name),
             application_id=world.application.id,
             creator_id=world.bot_user.id,
-            avatar="a1b2c3" if body.get("avatar") else None,
+            avatar_image=avatar[0] if avatar else None,
+            avatar_type=avatar[1] if avatar else None,
         )
         self._announce(hook)
         return json_response(webhook_payload(world, hook))
@@ -118,14 +155,22 @@ class WebhookRoutes:
         hook = self._hook(request)
         self._managed_channel(hook.channel_id)
         body = json_object(request)
-        if "name" in body:
-            check_webhook_username(body["name"])
-            hook.name = str(body["name"])
-        if "channel_id" in body:
-            target = self._managed_channel(int(body["channel_id"]))
+        target = self._managed_channel(int(body["channel_id"])) if "channel_id" in body else None
+        self._apply(hook, body)
+        if target is not None:
             hook.channel_id = target.id
         self._announce(hook)
         return json_response(webhook_payload(self.core.world, hook))
+
+    def _apply(self, hook: Webhook, body: dict[str, Any]) -> None:
+        """Validate, then apply, a modify body's `name` and `avatar` (null clears the avatar)."""
+        if "name" in body:
+            check_webhook_username(body["name"])
+        avatar = image_data(body["avatar"]) if "avatar" in body else None
+        if "name" in body:
+            hook.name = str(body["name"])
+        if "avatar" in body:
+            hook.set_avatar(*(avatar or (None, None)))
 
     async def delete(self, request: web.Request) -> web.Response:
         """DELETE /webhooks/{id}."""
@@ -166,6 +211,15 @@ class WebhookRoutes:
         payload.pop("user", None)
         return json_response(payload)
 
+    async def modify_with_token(self, request: web.Request) -> web.Response:
+        """PATCH /webhooks/{id}/{token}: name and avatar (`channel_id` needs the bot token)."""
+        hook = self._hook_with_token(request)
+        self._apply(hook, json_object(request))
+        self._announce(hook)
+        payload = webhook_payload(self.core.world, hook)
+        payload.pop("user", None)
+        return json_response(payload)
+
     async def delete_with_token(self, request: web.Request) -> web.Response:
         """DELETE /webhooks/{id}/{token}."""
         self.remove(self._hook_with_token(request))
@@ -191,7 +245,7 @@ class WebhookRoutes:
             return await self.interactions.followup(request, interaction)
         hook = self._hook_with_token(request)
         channel = self._target_channel(request, hook)
-        self.core.limit_channel(request, channel.id)
+        self._limit_write(request, channel.id, hidden=True)
         body = json_object(request)
         username = body.get("username")
         check_webhook_username(username)
@@ -207,6 +261,21 @@ class WebhookRoutes:
         if not query_flag(request, "wait"):
             return web.Response(status=204)
         return json_response(stored.payload)
+
+    def _limit_write(self, request: web.Request, channel_id: int, *, hidden: bool) -> None:
+        """Count a webhook write in the channel's bucket, and executes and edits in the hidden
+        per-channel webhook limit too (checked first, counted only once accepted).
+        """
+        limiter = self.core.limiter
+        hidden = hidden and limiter.config.enabled
+        key = f"channel:{channel_id}"
+        if hidden:
+            verdict = limiter.check_hidden(key)
+            if not verdict.allowed:
+                raise RateLimitedError(verdict)
+        self.core.limit_channel(request, channel_id)
+        if hidden:
+            limiter.count_hidden(key)
 
     def _webhook_message(self, request: web.Request, hook: Webhook) -> StoredMessage:
         channel = self._target_channel(request, hook)
@@ -227,7 +296,7 @@ class WebhookRoutes:
         stored = self._webhook_message(request, hook)
         if request.method == "GET":
             return json_response(stored.payload)
-        self.core.limit_channel(request, stored.channel_id)
+        self._limit_write(request, stored.channel_id, hidden=request.method == "PATCH")
         if request.method == "DELETE":
             self.core.messages.delete(stored)
             return web.Response(status=204)

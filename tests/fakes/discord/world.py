@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -125,8 +126,19 @@ class Webhook:
     guild_id: int
     name: str
     avatar: str | None = None
+    """The avatar hash served in webhook objects and on the messages it authors."""
     application_id: int | None = None
     creator_id: int | None = None
+    avatar_image: bytes | None = None
+    """The decoded image last uploaded as the avatar (what Discord would put on its CDN)."""
+    avatar_type: str | None = None
+    """The uploaded image's media type, e.g. "image/png"."""
+
+    def set_avatar(self, image: bytes | None, media_type: str | None = None) -> None:
+        """Store an uploaded avatar (None clears it) and derive its hash, as Discord does."""
+        self.avatar_image = image
+        self.avatar_type = media_type if image is not None else None
+        self.avatar = None if image is None else avatar_hash(image)
 
 
 @dataclass
@@ -209,6 +221,11 @@ class StoredMessage:
     def edit_count(self) -> int:
         """How many times the content changed after creation."""
         return max(len(self.content_history) - 1, 0)
+
+
+def avatar_hash(image: bytes) -> str:
+    """A Discord-shaped avatar hash (32 hex digits) that changes whenever the image does."""
+    return hashlib.sha256(image).hexdigest()[:32]
 
 
 class World:
@@ -344,8 +361,10 @@ class World:
         application_id: int | None,
         creator_id: int | None,
         avatar: str | None = None,
+        avatar_image: bytes | None = None,
+        avatar_type: str | None = None,
     ) -> Webhook:
-        """Create an incoming webhook on a text channel."""
+        """Create an incoming webhook on a text channel (`avatar_image` wins over `avatar`)."""
         channel = self.channels[channel_id]
         assert channel.guild_id is not None, "webhooks live in guild text channels"
         hook = Webhook(
@@ -358,6 +377,8 @@ class World:
             application_id=application_id,
             creator_id=creator_id,
         )
+        if avatar_image is not None:
+            hook.set_avatar(avatar_image, avatar_type)
         self.webhooks[hook.id] = hook
         return hook
 
