@@ -108,11 +108,12 @@ and without a starter message; THREAD_CREATE), pins, thread-members/@me, webhook
 get, modify by id or by token, delete, execute with wait/thread_id/username/avatar_url, message
 GET/PATCH/DELETE with thread_id; an `avatar` on create/modify must be a `data:image/...;base64,`
 URI whose bytes match its type, else 50035; `webhook.avatar_image`/`avatar_type` keep it and
-webhook objects carry its hash), interaction callbacks/@original/followups, channel PATCH (name, topic,
-slowmode; thread archive/lock/auto-archive -> THREAD_UPDATE), application commands (PUT/GET/
-POST/DELETE, global and guild; names, descriptions and options validated like Discord; context
-menu names may hold capitals and spaces), attachment bytes. Everything the bot or its webhooks
-create is dispatched back (MESSAGE_CREATE/UPDATE/DELETE), so a bot answering itself shows up.
+webhook objects carry its hash), interaction callbacks/@original/followups, channel PATCH (name,
+topic, slowmode; thread archive/lock/auto-archive -> THREAD_UPDATE), application commands
+(PUT/GET/POST/DELETE, global and guild; names, descriptions and options validated like Discord;
+context menu names may hold capitals and spaces), attachment bytes. Everything the bot or its
+webhooks create is dispatched back (MESSAGE_CREATE/UPDATE/DELETE), so a bot answering itself
+shows up.
 Errors are Discord-shaped: 404 10003/10004/10007/10008/10013/10015/10062/10063, 400 40060, 400
 50035 (content > 2000, embed limits incl. 6000 total and 10 embeds, bad webhook usernames
 "clyde"/"discord", bad command definitions, unknown reply target), 400 50006 (empty message),
