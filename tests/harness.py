@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,19 @@ async def running_scene(
         yield Scene(fake=fake, model=model, bot=bot, services=services, settings=settings, **people)
 
 
+@contextlib.asynccontextmanager
+async def running_commands_scene(
+    tmp_path: Path, extensions: Iterable[str], **settings_overrides: Any
+) -> AsyncIterator[Scene]:
+    """A running scene with `extensions` loaded (unless already) and the command tree synced."""
+    async with running_scene(tmp_path, **settings_overrides) as running:
+        for extension in extensions:
+            if extension not in running.bot.extensions:
+                await running.bot.load_extension(extension)
+        await running.bot.tree.sync()
+        yield running
+
+
 def replace_settings(settings: Settings, **changes: Any) -> Settings:
     """A copy of `settings` with some fields changed (validated again)."""
     data = {k: getattr(settings, k) for k in Settings.model_fields}
@@ -217,6 +230,7 @@ __all__ = [
     "build_settings",
     "populate",
     "replace_settings",
+    "running_commands_scene",
     "running_scene",
     "start_bot",
 ]

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.harness import Scene, running_scene
+from tests.harness import Scene, running_commands_scene
 
 EXTENSIONS = ("cogs.personas", "cogs.players")
 
@@ -14,9 +14,5 @@ EXTENSIONS = ("cogs.personas", "cogs.players")
 @pytest.fixture
 async def scene(tmp_path) -> AsyncIterator[Scene]:
     """A running bot in the standard fake guild, with /persona and /me registered globally."""
-    async with running_scene(tmp_path) as running:
-        for extension in EXTENSIONS:
-            if extension not in running.bot.extensions:
-                await running.bot.load_extension(extension)
-        await running.bot.tree.sync()
+    async with running_commands_scene(tmp_path, EXTENSIONS) as running:
         yield running

@@ -6,14 +6,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.commands_scenes.helpers import load_extensions
-from tests.harness import Scene, running_scene
+from tests.commands_scenes.helpers import EXTENSIONS
+from tests.harness import Scene, running_commands_scene
 
 
 @pytest.fixture
 async def scene(tmp_path) -> AsyncIterator[Scene]:
     """A running bot in the standard fake guild with every scene command registered globally."""
-    async with running_scene(tmp_path) as running:
-        await load_extensions(running.bot)
-        await running.bot.tree.sync()
+    async with running_commands_scene(tmp_path, EXTENSIONS) as running:
         yield running

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.bot import RoleplayBot
 from bot.memory import MessageRecord
 from tests.fakes.discord import Role, StoredMessage, User
 from tests.fakes.discord.interactions import APPLICATION_COMMAND, slash_data
@@ -13,13 +12,6 @@ from tests.harness import Scene
 from tests.interactions import EPHEMERAL, Answer, answer_of
 
 EXTENSIONS = ("cogs.roleplay", "cogs.scenes", "cogs.memory", "cogs.admin", "cogs.controls")
-
-
-async def load_extensions(bot: RoleplayBot) -> None:
-    """Load the cogs under test unless the bot's EXTENSIONS already did."""
-    for extension in EXTENSIONS:
-        if extension not in bot.extensions:
-            await bot.load_extension(extension)
 
 
 async def slash_despite_defaults(scene: Scene, command: str, user: User, **options: Any) -> Answer:

@@ -1,9 +1,9 @@
 """Per-scene OOC handling (/scene ooc) and generation tuning (/scene tuning), end to end."""
 
 from bot.llm import SamplingParams
-from tests.commands_scenes.helpers import load_extensions, turn_over
+from tests.commands_scenes.helpers import EXTENSIONS, turn_over
 from tests.fakes.model_server import Reply
-from tests.harness import running_scene
+from tests.harness import running_commands_scene
 from tests.interactions import slash
 
 NARRATOR_CARD = SamplingParams(temperature=0.8, top_p=0.95, max_tokens=450)
@@ -76,9 +76,7 @@ async def test_ooc_choice_decides_what_the_model_sees(scene):
 
 
 async def test_ooc_default_follows_the_server_setting(tmp_path):
-    async with running_scene(tmp_path, ooc_mode="mark") as scene:
-        await load_extensions(scene.bot)
-        await scene.bot.tree.sync()
+    async with running_commands_scene(tmp_path, EXTENSIONS, ooc_mode="mark") as scene:
         await start(scene, "narrator")
         await slash(scene, "scene ooc", scene.gm, handling="drop")
         await scene.say(scene.alice, "((brb, pizza))")

@@ -15,10 +15,10 @@ from bot.cards import AVATAR_KEY
 from bot.cards.limits import MAX_WEBHOOK_AVATAR_BYTES
 from tests.commands_personas.helpers import card_png, chunk, image_png
 from tests.commands_personas.samples import v2_card
-from tests.commands_scenes.helpers import add_persona, load_extensions
+from tests.commands_scenes.helpers import EXTENSIONS, add_persona
 from tests.fakes.discord.world import StoredMessage, Webhook
 from tests.fakes.model_server import Reply
-from tests.harness import Scene, running_scene
+from tests.harness import Scene, running_commands_scene
 from tests.interactions import slash
 
 VELL = "sister-vell"
@@ -28,9 +28,7 @@ HOOK_NAME = "Ensemble Sister Vell"
 @pytest.fixture
 async def scene(tmp_path) -> AsyncIterator[Scene]:
     """The real bot with every command registered, in the standard fake guild."""
-    async with running_scene(tmp_path) as running:
-        await load_extensions(running.bot)
-        await running.bot.tree.sync()
+    async with running_commands_scene(tmp_path, EXTENSIONS) as running:
         yield running
 
 
