@@ -232,13 +232,15 @@ class Rewind(commands.Cog):
             )
 
         async def forget() -> int:
-            try:
-                forgotten = await self.store.rewind(channel_id, message_id)
-            except NotFoundError as error:
-                raise UserFacingError(
-                    "That message isn't in this scene's memory, so I can't rewind to it."
-                ) from error
-            self.engine.invalidate_channel(channel_id)
+            # A fold running across the rewind could save a summary of the forgotten lines.
+            async with self.engine.folding_held():
+                try:
+                    forgotten = await self.store.rewind(channel_id, message_id)
+                except NotFoundError as error:
+                    raise UserFacingError(
+                        "That message isn't in this scene's memory, so I can't rewind to it."
+                    ) from error
+                self.engine.invalidate_channel(channel_id)
             roleplay = self.bot.get_cog("Roleplay")
             if isinstance(roleplay, Roleplay):
                 last = roleplay.last_reply.get(channel_id)

@@ -79,6 +79,26 @@ def scope_words(guild_id: int | None) -> str:
     return "everywhere" if guild_id is None else "this server only"
 
 
+def forgotten_text(erased: dict[str, int]) -> str:
+    """The answer to a finished `/me forget`, from the counts `Store.forget_user` returns."""
+    text = (
+        f"Done. Erased {counted(erased.get('messages', 0), 'message')}, "
+        f"{counted(erased.get('sheets', 0), 'sheet')} and "
+        f"{counted(erased.get('pins', 0), 'pin')}, and unlinked you from usage records."
+    )
+    versions, scenes = erased.get("summaries", 0), erased.get("summary_channels", 0)
+    if versions:
+        text += (
+            " Also erased the summaries written from your messages: "
+            f"{counted(versions, 'summary version')} in {counted(scenes, 'scene')}, game "
+            "masters' edits included. Those scenes will summarise their remaining messages "
+            "again, without yours."
+        )
+    else:
+        text += " No scene summary had been written from your messages."
+    return text + " Personas' earlier replies to you stay in the scenes."
+
+
 class Players(commands.GroupCog, group_name="me"):
     """Your own character: the sheet the personas know you by."""
 
@@ -161,22 +181,18 @@ class Players(commands.GroupCog, group_name="me"):
 
         async def confirmed(pressed: Interaction) -> None:
             await pressed.response.edit_message(content="Erasing…", view=None)
-            erased = await self.store.forget_user(user_id)
-            self.engine.invalidate_player(user_id)
+            async with self.engine.folding_held():
+                erased = await self.store.forget_user(user_id)
+                self.engine.invalidate_forgotten(user_id)
             log.info("Forgot user data on request: %s", erased)
-            await pressed.edit_original_response(
-                content=(
-                    f"Done. Erased {counted(erased.get('messages', 0), 'message')}, "
-                    f"{counted(erased.get('sheets', 0), 'sheet')} and "
-                    f"{counted(erased.get('pins', 0), 'pin')}, and unlinked you from usage "
-                    "records. Personas' earlier replies to you stay in the scenes."
-                )
-            )
+            await pressed.edit_original_response(content=forgotten_text(erased))
 
         view = ConfirmView(owner_id=user_id, confirm_label="Forget me", on_confirm=confirmed)
         await interaction.response.send_message(
             "This erases every message of yours that Ensemble stored, your character sheets "
-            "and your pins, in every server, for good. Continue?",
+            "and your pins, in every server, for good. Scene summaries written from your "
+            "messages are erased too, every version, and written again from the messages that "
+            "remain, without yours; a game master's edits of those summaries are lost. Continue?",
             view=view,
             ephemeral=True,
         )

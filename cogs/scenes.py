@@ -317,8 +317,9 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             return
 
         async def wipe() -> dict[str, int]:
-            wiped = await self.store.wipe_channel(channel.id)
-            self.engine.invalidate_channel(channel.id)
+            async with self.engine.folding_held():  # no fold may save the wiped lines
+                wiped = await self.store.wipe_channel(channel.id)
+                self.engine.invalidate_channel(channel.id)
             if self.roleplay is not None:
                 self.roleplay.last_reply.pop(channel.id, None)
             return wiped

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 from bot.engine.memory import ChannelMemory
 from bot.engine.types import PreparedTurn
@@ -28,9 +29,29 @@ class HistoryFolding(ChannelMemory):
         channel_id = turn.channel_id
         if turn.prompt.dropped_history <= 0 or channel_id in self._summarizing:
             return
+        if self._folding_held:
+            return  # memory is being erased; a later turn folds from what remains
         task = asyncio.create_task(self._fold_history(channel_id))
         self._summarizing[channel_id] = task
         task.add_done_callback(lambda done: self._folded(channel_id, done))
+
+    @asynccontextmanager
+    async def folding_held(self) -> AsyncIterator[None]:
+        """Fold nothing while the block erases memory; folds already running are cancelled.
+
+        A fold works from cached history and saves its summary when the model answers, so one
+        running across an erase could store a summary of erased lines. Nothing is lost by
+        cancelling: the next turn that drops history folds again, from what remains.
+        """
+        self._folding_held += 1
+        try:
+            running = list(self._summarizing.values())
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            yield
+        finally:
+            self._folding_held -= 1
 
     def _folded(self, channel_id: int, task: asyncio.Task[None]) -> None:
         self._summarizing.pop(channel_id, None)

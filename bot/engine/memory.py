@@ -48,6 +48,8 @@ class ChannelMemory:
         self._joins: dict[int, dict[str, int]] = {}
         self._pins: dict[int, tuple[str, ...]] = {}
         self._summarizing: dict[int, asyncio.Task[None]] = {}
+        self._folding_held = 0
+        """While above 0, memory is being erased and no history is folded."""
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         """This process's name on turn leases."""
 
@@ -110,6 +112,17 @@ class ChannelMemory:
         for key in [k for k in self._sheets if k[1] == user_id]:
             del self._sheets[key]
         self._windows.clear()
+
+    def invalidate_forgotten(self, user_id: int) -> None:
+        """A player was forgotten: drop every cached view their data or its summaries reach.
+
+        Their lines leave every window and their pins every pin list. Summaries built from
+        their lines were erased, so every cached summary is read again and each window
+        reloads from what the summary now covers (all that remains, if it was erased).
+        """
+        self.invalidate_player(user_id)
+        self._pins.clear()
+        self._summaries.clear()
 
     async def recent_speakers(self, channel_id: int, limit: int = 8) -> list[str]:
         """Persona ids of the latest persona lines, oldest first."""

@@ -317,6 +317,25 @@ def summary_key(persona_id: str | None) -> str:
     return persona_id or CHANNEL_SUMMARY
 
 
+def erase_summaries_covering(author: str) -> str:
+    """A DELETE of every summary built from a user's messages, returning each `channel_id`.
+
+    It erases every version, channel-wide and per persona, of the summaries of each channel
+    where some version covers a human message by the user whose id is the placeholder
+    `author`. A version covers its channel's messages up to `covers_until`, and memory ids
+    only grow, so the user's oldest message in a channel decides.
+    """
+    return (
+        "DELETE FROM summaries WHERE channel_id IN ("
+        "SELECT m.channel_id FROM messages AS m "
+        f"WHERE m.author_id = {author} AND m.kind = 'human' "
+        "GROUP BY m.channel_id "
+        "HAVING MIN(m.id) <= (SELECT MAX(s.covers_until) FROM summaries AS s "
+        "WHERE s.channel_id = m.channel_id)) "
+        "RETURNING channel_id"
+    )
+
+
 def summary_from_row(row: Row) -> Summary:
     """A `Summary` from a row selected with `SUMMARY_COLUMNS`."""
     return Summary(

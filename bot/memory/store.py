@@ -255,7 +255,18 @@ class Store(ABC):
 
     @abstractmethod
     async def forget_user(self, user_id: int) -> dict[str, int]:
-        """Erase for good a user's messages, sheets and pins, and unlink their usage."""
+        """Erase for good a user's messages, sheets, pins and the summaries built from their
+        messages, and unlink their usage.
+
+        The model wrote the summaries from the messages, so in each channel where a summary
+        covers a message of the user, every version of every summary (the channel's and each
+        late joiner's, hand edits included) is erased; the channel's messages stay, so the
+        engine can fold them into a new summary. Summaries elsewhere stay.
+
+        Returns counts by key: `messages`, `sheets` and `pins` erased; `usage` ledger rows
+        unlinked; `summaries` (versions erased) and `summary_channels` (the channels they
+        were in); `summary_authors`: versions the user wrote by hand that stay, unlinked.
+        """
 
     # Summaries and pins
 

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.postgres
 ARIA = ["AriaSaidThis-7f3a", "AriaDisplayName-7f3a", "AriaSheet-7f3a", "AriaPin-7f3a"]
 BRAM = "BramKeepsThis-1c2d"
 TABLE_TALK = "TableTalk-55e1"
+ARIA_SUMMARY = "AriaSummarised-7f3a"
+TABLE_SUMMARY = "TableSummary-55e1"
 
 
 async def columns_holding(url: str, marker: str) -> list[str]:
@@ -54,6 +56,26 @@ async def test_forgotten_user_is_gone_from_every_column(pg_url: str) -> None:
         for marker in ARIA:
             assert await columns_holding(pg_url, marker) == []
         assert await columns_holding(pg_url, BRAM) == ["messages.text"]
+        assert await store.count_messages(CHANNEL) == 20
+
+
+async def test_summaries_built_from_a_forgotten_user_are_gone_from_every_column(
+    pg_url: str,
+) -> None:
+    async with open_store(pg_url) as store:
+        await fill(store)
+        covered = (await store.messages_after(CHANNEL, None, limit=4))[-1].id  # the first lines
+        await store.save_summary(CHANNEL, None, f"{ARIA_SUMMARY} v1", covered)
+        await store.save_summary(CHANNEL, None, f"{ARIA_SUMMARY} v2", covered, author_id=99)
+        await store.save_summary(CHANNEL, "vex", f"{ARIA_SUMMARY} as Vex saw it", covered)
+        await store.save_summary(OTHER_CHANNEL, None, TABLE_SUMMARY, 1)
+        assert await columns_holding(pg_url, ARIA_SUMMARY) == ["summaries.text"]
+
+        counts = await store.forget_user(7)
+
+        assert (counts["summaries"], counts["summary_channels"]) == (3, 1)
+        assert await columns_holding(pg_url, ARIA_SUMMARY) == []
+        assert await columns_holding(pg_url, TABLE_SUMMARY) == ["summaries.text"]
         assert await store.count_messages(CHANNEL) == 20
 
 

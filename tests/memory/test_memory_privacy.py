@@ -5,6 +5,8 @@ from bot.models import PlayerSheet, ReplyStatus
 
 from .helpers import CHANNEL, GUILD, OTHER_CHANNEL, human
 
+THIRD_CHANNEL = 602
+
 
 async def test_forget_user_erases_their_data_and_nobody_elses(store: Store) -> None:
     mine = await store.add_message(human(1001, "my secret plan", author_id=7))
@@ -19,7 +21,8 @@ async def test_forget_user_erases_their_data_and_nobody_elses(store: Store) -> N
     await store.save_sheet(PlayerSheet(8, "Bram"), GUILD)
     await store.add_pin(CHANNEL, "Aria hid the map.", 7)
     kept_pin = await store.add_pin(CHANNEL, "Bram owes a debt.", 8)
-    await store.save_summary(CHANNEL, None, "edited by Aria", 10, author_id=7)
+    # Aria, as a game master, hand-wrote a summary where she never spoke: it stays, unlinked.
+    await store.save_summary(THIRD_CHANNEL, None, "edited by Aria", 10, author_id=7)
     for user in (7, 7, 8):
         await store.record_usage(
             UsageRecord(GUILD, CHANNEL, user, "narrator", 100, 10, cost_usd=0.5)
@@ -27,7 +30,15 @@ async def test_forget_user_erases_their_data_and_nobody_elses(store: Store) -> N
 
     counts = await store.forget_user(7)
 
-    assert counts == {"messages": 2, "sheets": 2, "pins": 1, "usage": 2, "summaries": 1}
+    assert counts == {
+        "messages": 2,
+        "sheets": 2,
+        "pins": 1,
+        "usage": 2,
+        "summaries": 0,
+        "summary_channels": 0,
+        "summary_authors": 1,
+    }
     assert await store.get_message(mine.id) is None
     assert await store.count_messages(OTHER_CHANNEL) == 0
     assert await store.get_message(theirs.id) == theirs
@@ -36,9 +47,9 @@ async def test_forget_user_erases_their_data_and_nobody_elses(store: Store) -> N
     assert reply.reply_to is None
     assert await store.get_sheets([7, 8], GUILD) == {8: PlayerSheet(8, "Bram")}
     assert [p.id for p in await store.list_pins(CHANNEL)] == [kept_pin]
-    summary = await store.get_summary(CHANNEL)
+    summary = await store.get_summary(THIRD_CHANNEL)
     assert summary is not None
-    assert summary.author_id is None
+    assert (summary.text, summary.author_id) == ("edited by Aria", None)
     report = await store.usage_report(GUILD)
     assert report.total.cost_usd == 1.5
     assert set(report.by_user) == {None, 8}
@@ -48,7 +59,57 @@ async def test_forget_user_erases_their_data_and_nobody_elses(store: Store) -> N
 async def test_forget_user_with_nothing_stored(store: Store) -> None:
     counts = await store.forget_user(12345)
 
-    assert counts == {"messages": 0, "sheets": 0, "pins": 0, "usage": 0, "summaries": 0}
+    assert counts == {
+        "messages": 0,
+        "sheets": 0,
+        "pins": 0,
+        "usage": 0,
+        "summaries": 0,
+        "summary_channels": 0,
+        "summary_authors": 0,
+    }
+
+
+async def test_forget_user_erases_every_summary_built_from_their_messages(store: Store) -> None:
+    await store.save_channel(ChannelConfig(CHANNEL, GUILD, enabled=True, cast=("narrator",)))
+    bram_first = await store.add_message(human(1001, "Bram arrives", author_id=8))
+    aria = await store.add_message(human(1002, "Aria's secret plan"))
+    await store.save_channel(ChannelConfig(CHANNEL, GUILD, enabled=True, cast=("narrator", "vex")))
+    bram = [await store.add_message(human(1003 + n, f"Bram {n}", author_id=8)) for n in range(3)]
+    # An early version covers only Bram's line, later ones Aria's too; Vex's view goes with them.
+    await store.save_summary(CHANNEL, None, "Bram arrived.", bram_first.id)
+    await store.save_summary(CHANNEL, None, "Aria plans a heist.", bram[0].id)
+    await store.save_summary(CHANNEL, None, "GM: Aria's heist.", bram[0].id, author_id=99)
+    await store.save_summary(CHANNEL, "vex", "Vex saw Bram.", bram[1].id)
+    # Aria never spoke here: its summaries owe her nothing.
+    await store.add_message(human(2001, "table talk", author_id=8, channel_id=OTHER_CHANNEL))
+    await store.save_summary(OTHER_CHANNEL, None, "Table talk, v1.", 1)
+    await store.save_summary(OTHER_CHANNEL, None, "Table talk, v2.", 1)
+    # Aria spoke here only after everything the summary covers.
+    before = await store.add_message(human(3001, "early", author_id=8, channel_id=THIRD_CHANNEL))
+    await store.add_message(human(3002, "Aria, late", channel_id=THIRD_CHANNEL))
+    await store.save_summary(THIRD_CHANNEL, None, "Early days.", before.id)
+
+    counts = await store.forget_user(7)
+
+    assert counts["messages"] == 2
+    assert (counts["summaries"], counts["summary_channels"]) == (4, 1)
+    assert await store.summary_history(CHANNEL, limit=100) == []
+    assert await store.summary_history(CHANNEL, "vex", limit=100) == []
+    assert await store.rollback_summary(CHANNEL) is None  # no older version to go back to
+    assert await store.get_message(aria.id) is None
+    # Everyone else's lines stay, for the engine to summarise again.
+    assert [m.id for m in await store.messages_after(CHANNEL, None, limit=10)] == [
+        bram_first.id,
+        *(m.id for m in bram),
+    ]
+    kept = await store.summary_history(OTHER_CHANNEL, limit=100)
+    assert [s.text for s in kept] == ["Table talk, v2.", "Table talk, v1."]
+    third = await store.get_summary(THIRD_CHANNEL)
+    assert third is not None and third.text == "Early days."
+    rebuilt = await store.save_summary(CHANNEL, None, "Bram and friends.", bram[-1].id)
+    assert rebuilt.version == 1
+    assert await store.forget_user(7) == dict.fromkeys(counts, 0)
 
 
 async def test_wipe_channel_keeps_its_settings(store: Store) -> None:

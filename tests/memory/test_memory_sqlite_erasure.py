@@ -10,6 +10,8 @@ from .helpers import CHANNEL, GUILD, OTHER_CHANNEL, human
 ARIA = [b"AriaSaidThis-7f3a", b"AriaDisplayName-7f3a", b"AriaSheet-7f3a", b"AriaPin-7f3a"]
 BRAM = b"BramKeepsThis-1c2d"
 TABLE_TALK = b"TableTalk-55e1"
+ARIA_SUMMARY = b"AriaSummarised-7f3a"
+TABLE_SUMMARY = b"TableSummary-55e1"
 
 
 def stored_bytes(path: Path) -> bytes:
@@ -47,6 +49,34 @@ async def test_forgotten_user_is_gone_from_the_file(tmp_path: Path) -> None:
 
     for blob in (while_open, after_close):
         assert [marker for marker in ARIA if marker in blob] == []
+        assert BRAM in blob
+
+
+async def test_summaries_built_from_a_forgotten_user_are_gone_from_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "memory.sqlite3"
+    await fill(path)
+    async with open_store(path) as store:
+        covered = (await store.messages_after(CHANNEL, None, limit=4))[-1].id  # the first lines
+        for version in range(3):
+            text = f"{ARIA_SUMMARY.decode()} v{version} " + "y" * 300
+            await store.save_summary(CHANNEL, None, text, covered)
+        await store.save_summary(CHANNEL, "vex", ARIA_SUMMARY.decode() + " as Vex saw it", covered)
+        await store.save_summary(OTHER_CHANNEL, None, TABLE_SUMMARY.decode(), 1)
+    assert ARIA_SUMMARY in stored_bytes(path)
+
+    async with open_store(path) as store:
+        counts = await store.forget_user(7)
+        while_open = stored_bytes(path)
+        assert await store.summary_history(CHANNEL, limit=10) == []
+        assert await store.summary_history(CHANNEL, "vex", limit=10) == []
+    after_close = stored_bytes(path)
+
+    assert (counts["summaries"], counts["summary_channels"]) == (4, 1)
+    for blob in (while_open, after_close):
+        assert ARIA_SUMMARY not in blob
+        assert TABLE_SUMMARY in blob  # a channel she never spoke in keeps its summary
         assert BRAM in blob
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.memory.postgres.base import Connection, PostgresBase
+from bot.memory.rows import erase_summaries_covering
 
 
 async def _count(conn: Connection, statement: str, key: int) -> int:
@@ -24,8 +25,16 @@ class PrivacyMixin(PostgresBase):
     """
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
-        """Erase for good a user's messages, sheets and pins, and unlink their usage."""
+        """Erase for good a user's messages, sheets, pins and the summaries built from their
+        messages, and unlink their usage (see `Store.forget_user` for the counts).
+        """
         async with self._transaction() as conn:
+            # First, while the user's messages still tell which summaries cover them.
+            erased = await conn.fetchrow(
+                f"WITH gone AS ({erase_summaries_covering('$1')}) "
+                "SELECT COUNT(*), COUNT(DISTINCT channel_id) FROM gone",
+                user_id,
+            )
             return {
                 "messages": await _count(
                     conn, "DELETE FROM messages WHERE author_id = $1 AND kind = 'human'", user_id
@@ -37,7 +46,9 @@ class PrivacyMixin(PostgresBase):
                 "usage": await _count(
                     conn, "UPDATE usage_ledger SET user_id = NULL WHERE user_id = $1", user_id
                 ),
-                "summaries": await _count(
+                "summaries": erased[0],
+                "summary_channels": erased[1],
+                "summary_authors": await _count(
                     conn, "UPDATE summaries SET author_id = NULL WHERE author_id = $1", user_id
                 ),
             }

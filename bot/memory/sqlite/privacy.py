@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.memory.rows import erase_summaries_covering
 from bot.memory.sqlite.base import SqliteBase
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,12 @@ class PrivacyMixin(SqliteBase):
     """
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
-        """Erase for good a user's messages, sheets and pins, and unlink their usage."""
+        """Erase for good a user's messages, sheets, pins and the summaries built from their
+        messages, and unlink their usage (see `Store.forget_user` for the counts).
+        """
         async with self._transaction() as sql:
+            # First, while the user's messages still tell which summaries cover them.
+            erased = await sql.fetchall(erase_summaries_covering("?"), (user_id,))
             messages = await sql.fetchall(
                 "DELETE FROM messages WHERE author_id = ? AND kind = 'human' RETURNING 1",
                 (user_id,),
@@ -36,7 +41,7 @@ class PrivacyMixin(SqliteBase):
             usage = await sql.fetchall(
                 "UPDATE usage_ledger SET user_id = NULL WHERE user_id = ? RETURNING 1", (user_id,)
             )
-            summaries = await sql.fetchall(
+            authored = await sql.fetchall(
                 "UPDATE summaries SET author_id = NULL WHERE author_id = ? RETURNING 1", (user_id,)
             )
         counts = {
@@ -44,7 +49,9 @@ class PrivacyMixin(SqliteBase):
             "sheets": len(sheets),
             "pins": len(pins),
             "usage": len(usage),
-            "summaries": len(summaries),
+            "summaries": len(erased),
+            "summary_channels": len({row[0] for row in erased}),
+            "summary_authors": len(authored),
         }
         if any(counts.values()):
             await self._erase_leftovers()
