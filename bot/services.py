@@ -82,6 +82,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 personas=catalog,
                 config=engine_config(settings),
             )
+            # Other processes sharing the memory may forget a player this one has cached.
+            await store.on_forgotten(engine.forgotten_elsewhere)
             pacer = EditPacer(
                 channel_limit=settings.channel_edit_burst,
                 channel_window=settings.channel_edit_window,

@@ -53,6 +53,19 @@ class HistoryFolding(ChannelMemory):
         finally:
             self._folding_held -= 1
 
+    def forgotten_elsewhere(self, user_id: int | None) -> None:
+        """Another process forgot a player (None: maybe any): drop what this one holds of them.
+
+        Registered with `Store.on_forgotten`. Their lines leave the cached windows (as in
+        `invalidate_forgotten`), and running folds are cancelled, since they may be
+        summarising those lines or a summary the erase took. A fold that finishes before the
+        report arrives is refused by the store (`Store.save_fold`), so none brings them back.
+        """
+        for task in self._summarizing.values():
+            task.cancel()
+        self.invalidate_forgotten(user_id)
+        log.info("A player was forgotten by another process; their cached lines were dropped")
+
     def _folded(self, channel_id: int, task: asyncio.Task[None]) -> None:
         self._summarizing.pop(channel_id, None)
         if not task.cancelled() and task.exception() is not None:
@@ -64,32 +77,47 @@ class HistoryFolding(ChannelMemory):
         total = sum(line.tokens for _, line in rows)
         target = self._estimator.unscale(int(self.config.history_tokens * SUMMARY_TARGET))
         cap = self._estimator.unscale(SUMMARY_CHUNK_TOKENS)
-        folded: list[HistoryLine] = []
+        folded: list[tuple[int, HistoryLine]] = []
         covers_until = None
         size = 0
         for row_id, line in rows[:-1]:  # the newest line always stays verbatim
             if total - size <= target or size + line.tokens > cap:
                 break
-            folded.append(line)
+            folded.append((row_id, line))
             size += line.tokens
             covers_until = row_id
         if covers_until is None:
             return
         if not await self._fold_for_late_joiners(channel_id, rows, covers_until):
             return  # a late joiner's view could not be kept: fold nothing rather than lose it
-        previous, _ = await self._summary(channel_id)
-        outcome = await summarize(self.llm, previous, folded)
+        previous, _, previous_id = await self._summary_version(channel_id)
+        outcome = await summarize(self.llm, previous, [line for _, line in folded])
         if outcome is None:
             return
         text, result = outcome
-        await self.store.save_summary(channel_id, None, text, covers_until)
-        self._summaries[channel_id] = (text, covers_until)
+        await self._account_summary(channel_id, result)
+        saved = await self.store.save_fold(
+            channel_id,
+            None,
+            text,
+            covers_until,
+            previous_id=previous_id,
+            folded=[row_id for row_id, _ in folded],
+        )
+        if saved is None:
+            self._fold_refused(channel_id)
+            return
+        self._summaries[channel_id] = (text, covers_until, saved.id)
         current = self._windows.get(channel_id)
         if current is not None:
             while current.rows and current.rows[0][0] <= covers_until:
                 current.rows.popleft()
         log.info("Channel %s: folded %d lines into the summary", channel_id, len(folded))
-        await self._account_summary(channel_id, result)
+
+    def _fold_refused(self, channel_id: int) -> None:
+        """The store refused a fold: memory changed under it. Start over from what remains."""
+        log.info("Channel %s: memory changed while folding; the summary was dropped", channel_id)
+        self.invalidate_channel(channel_id)
 
     async def _fold_for_late_joiners(
         self, channel_id: int, rows: Sequence[tuple[int, HistoryLine]], covers_until: int
@@ -98,18 +126,28 @@ class HistoryFolding(ChannelMemory):
         for persona_id, joined in (await self._joined(channel_id)).items():
             if joined <= 0 or joined >= covers_until:
                 continue
-            previous, covered = await self._summary(channel_id, persona_id)
+            previous, covered, previous_id = await self._summary_version(channel_id, persona_id)
             start = max(joined, covered or 0)
-            lines = [line for rid, line in rows if start < rid <= covers_until]
-            if not lines:
+            seen = [(rid, line) for rid, line in rows if start < rid <= covers_until]
+            if not seen:
                 continue
-            outcome = await summarize(self.llm, previous, lines)
+            outcome = await summarize(self.llm, previous, [line for _, line in seen])
             if outcome is None:
                 return False
             text, result = outcome
-            await self.store.save_summary(channel_id, persona_id, text, covers_until)
-            self._summaries[(channel_id, persona_id)] = (text, covers_until)
             await self._account_summary(channel_id, result)
+            saved = await self.store.save_fold(
+                channel_id,
+                persona_id,
+                text,
+                covers_until,
+                previous_id=previous_id,
+                folded=[rid for rid, _ in seen],
+            )
+            if saved is None:
+                self._fold_refused(channel_id)
+                return False
+            self._summaries[(channel_id, persona_id)] = (text, covers_until, saved.id)
         return True
 
     async def _account_summary(self, channel_id: int, result: ChatResult | None) -> None:

@@ -44,7 +44,8 @@ class ChannelMemory:
         self._channels: dict[int, ChannelConfig | None] = {}
         self._windows: dict[int, Window] = {}
         self._sheets: dict[tuple[int | None, int], PlayerSheet | None] = {}
-        self._summaries: dict[int | tuple[int, str], tuple[str | None, int | None]] = {}
+        self._summaries: dict[int | tuple[int, str], tuple[str | None, int | None, int | None]] = {}
+        """Each summary's text, the memory id it covers to, and its version's id."""
         self._joins: dict[int, dict[str, int]] = {}
         self._pins: dict[int, tuple[str, ...]] = {}
         self._summarizing: dict[int, asyncio.Task[None]] = {}
@@ -113,14 +114,19 @@ class ChannelMemory:
             del self._sheets[key]
         self._windows.clear()
 
-    def invalidate_forgotten(self, user_id: int) -> None:
+    def invalidate_forgotten(self, user_id: int | None) -> None:
         """A player was forgotten: drop every cached view their data or its summaries reach.
 
         Their lines leave every window and their pins every pin list. Summaries built from
         their lines were erased, so every cached summary is read again and each window
         reloads from what the summary now covers (all that remains, if it was erased).
+        None stands for any player (forgets may have been missed): every sheet goes too.
         """
-        self.invalidate_player(user_id)
+        if user_id is None:
+            self._sheets.clear()
+            self._windows.clear()
+        else:
+            self.invalidate_player(user_id)
         self._pins.clear()
         self._summaries.clear()
 
@@ -180,11 +186,20 @@ class ChannelMemory:
         self, channel_id: int, persona_id: str | None = None
     ) -> tuple[str | None, int | None]:
         """The channel's summary (or one late-joining persona's) and the id it covers to."""
+        text, covers_until, _ = await self._summary_version(channel_id, persona_id)
+        return text, covers_until
+
+    async def _summary_version(
+        self, channel_id: int, persona_id: str | None = None
+    ) -> tuple[str | None, int | None, int | None]:
+        """Like `_summary`, with the id of the version (None when there is no summary)."""
         key = channel_id if persona_id is None else (channel_id, persona_id)
         cached = self._summaries.get(key)
         if cached is None:
             summary = await self.store.get_summary(channel_id, persona_id)
-            cached = (summary.text, summary.covers_until) if summary else (None, None)
+            cached = (
+                (summary.text, summary.covers_until, summary.id) if summary else (None, None, None)
+            )
             self._summaries[key] = cached
         return cached
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -19,6 +19,9 @@ from bot.memory.records import (
     UsageReport,
 )
 from bot.models import PlayerSheet, ReplyStatus
+
+ForgottenCallback = Callable[[int | None], None]
+"""Told the id of a user another process forgot, or None if any user may have been."""
 
 
 class Store(ABC):
@@ -51,6 +54,24 @@ class Store(ABC):
     @abstractmethod
     async def integrity_check(self) -> list[str]:
         """Problems found by a full consistency check of the database; empty when healthy."""
+
+    async def on_forgotten(self, callback: ForgottenCallback) -> None:
+        """Call `callback(user_id)` whenever another process sharing the database forgets a user.
+
+        Processes keep what they read in memory, so each must drop what it holds of a user
+        that `forget_user` erased elsewhere. `callback(None)` means reports may have been
+        missed (the store lost its link to the database for a while): any user may have been
+        forgotten. Forgets made through this store are not reported; the caller knows them.
+        Reports start before this returns. Callbacks run in the event loop and must not block.
+
+        The default does nothing: a database only one process uses (SQLite) has no one to
+        tell.
+
+        Raises:
+            DatabaseUnavailableError: the store could not start listening.
+
+        """
+        del callback
 
     # Channels and guilds
 
@@ -284,6 +305,27 @@ class Store(ABC):
         author_id: int | None = None,
     ) -> Summary:
         """Store a new version of a summary; `author_id` names an admin who wrote it."""
+
+    @abstractmethod
+    async def save_fold(
+        self,
+        channel_id: int,
+        persona_id: str | None,
+        text: str,
+        covers_until: int,
+        *,
+        previous_id: int | None,
+        folded: Sequence[int],
+    ) -> Summary | None:
+        """Store a summary the model folded from stored messages, unless they were erased.
+
+        `previous_id` is the id of the summary version it continues (None: there was none),
+        `folded` the memory ids of the messages it summarised. Nothing is saved, and None is
+        returned, when that version is no longer the current one or any of `folded` is no
+        longer stored: the summary would carry what `forget_user`, `wipe_channel` or
+        `rewind` erased, or overwrite a newer version. Atomic with those erases in every
+        process: either the check sees the erase, or the erase sees the new version.
+        """
 
     @abstractmethod
     async def summary_history(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +26,13 @@ DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 """What asyncpg raises when a statement or a connection fails."""
+
+_ERASE_LOCK_KEY = "hashtextextended('ensemble.erase:' || COALESCE(current_schema(), ''), 0)"
+LOCK_FOR_ERASE = f"SELECT pg_advisory_xact_lock({_ERASE_LOCK_KEY})"
+"""Taken first by a transaction that erases messages or summaries (forget, wipe, rewind)."""
+LOCK_AGAINST_ERASE = f"SELECT pg_advisory_xact_lock_shared({_ERASE_LOCK_KEY})"
+"""Taken by a transaction that must not interleave with an erase (saving a folded summary):
+whichever commits second sees the other's rows."""
 
 _CORRUPT_STATES = {"XX001", "XX002"}
 _UNSTORABLE_TEXT_STATES = {"22021", "22P05"}
@@ -66,6 +74,8 @@ class PostgresBase:
         self._pool = pool
         self._target = target
         self._clock = clock
+        self._sender = uuid.uuid4().hex
+        """This store's name on the notifications it sends, so it can skip its own."""
 
     @property
     def url(self) -> str:

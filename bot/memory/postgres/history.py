@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.memory.errors import NotFoundError
-from bot.memory.postgres.base import PostgresBase
+from bot.memory.postgres.base import LOCK_FOR_ERASE, PostgresBase
 from bot.memory.records import MessageRecord
 from bot.memory.rows import MESSAGE_COLUMNS, find_by_discord_id, message_from_row
 
@@ -123,6 +123,7 @@ class HistoryMixin(PostgresBase):
     async def rewind(self, channel_id: int, after_discord_id: int) -> int:
         """Forget every message after a Discord message, and summaries covering them."""
         async with self._transaction() as conn:
+            await conn.execute(LOCK_FOR_ERASE)
             keep_until = await conn.fetchval(
                 f"SELECT id FROM messages WHERE id = {find_by_discord_id('$1')} "
                 "AND channel_id = $2",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.memory.postgres.base import Connection, PostgresBase
+from bot.memory.postgres.base import LOCK_FOR_ERASE, Connection, PostgresBase
+from bot.memory.postgres.events import NOTIFY_FORGOTTEN
 from bot.memory.rows import erase_summaries_covering
 
 
@@ -22,6 +23,11 @@ class PrivacyMixin(PostgresBase):
     backups until overwritten or rotated. Scrubbing those takes `VACUUM FULL`, which locks
     every process sharing the database out of the tables; that, and how long WAL archives
     and backups are kept, is left to the operator.
+
+    Each erase first takes an advisory lock that `save_fold` shares, so a summary folded in
+    another process either is seen (and erased) here or sees the erase. Forgetting a user
+    also notifies the other processes on commit (see `bot.memory.postgres.events`), so they
+    drop the user's lines and sheets from their caches.
     """
 
     async def forget_user(self, user_id: int) -> dict[str, int]:
@@ -29,6 +35,9 @@ class PrivacyMixin(PostgresBase):
         messages, and unlink their usage (see `Store.forget_user` for the counts).
         """
         async with self._transaction() as conn:
+            await conn.execute(LOCK_FOR_ERASE)
+            # Delivered to the other processes when (and only if) the erase commits.
+            await conn.execute(NOTIFY_FORGOTTEN, user_id, self._sender)
             # First, while the user's messages still tell which summaries cover them.
             erased = await conn.fetchrow(
                 f"WITH gone AS ({erase_summaries_covering('$1')}) "
@@ -56,6 +65,7 @@ class PrivacyMixin(PostgresBase):
     async def wipe_channel(self, channel_id: int) -> dict[str, int]:
         """Erase a channel's messages, summaries and pins for good; its settings stay."""
         async with self._transaction() as conn:
+            await conn.execute(LOCK_FOR_ERASE)
             counts = {
                 "messages": await _count(
                     conn, "DELETE FROM messages WHERE channel_id = $1", channel_id

@@ -13,6 +13,7 @@ from bot.memory.derived import DerivedStore
 from bot.memory.migrate import load_migrations
 from bot.memory.postgres.base import DRIVER_ERRORS, Clock, translate_error
 from bot.memory.postgres.channels import ChannelsMixin
+from bot.memory.postgres.events import ForgetListener
 from bot.memory.postgres.history import HistoryMixin
 from bot.memory.postgres.leases import LeasesMixin
 from bot.memory.postgres.messages import MessagesMixin
@@ -23,6 +24,7 @@ from bot.memory.postgres.summaries import SummariesMixin
 from bot.memory.postgres.target import PoolOptions, PostgresTarget, parse_target
 from bot.memory.postgres.usage import UsageMixin
 from bot.memory.rows import COUNTED_TABLES
+from bot.memory.store import ForgottenCallback
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class PostgresStore(
     def __init__(self, pool: Any, target: PostgresTarget, clock: Clock) -> None:
         super().__init__(pool, target, clock)
         self._closed = False
+        self._listener = ForgetListener(target, self._sender)
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._target.display!r})"
@@ -144,11 +147,26 @@ class PostgresStore(
             raise
         return store
 
+    async def on_forgotten(self, callback: ForgottenCallback) -> None:
+        """Call `callback(user_id)` when another process forgets a user (see `Store`).
+
+        The first callback opens a connection of its own, outside the pool, that listens
+        for the notifications `forget_user` sends; if it drops, it is opened again and
+        the callbacks get None, since forgets may have been missed meanwhile.
+        """
+        await self._listener.subscribe(callback)
+
+    @property
+    def listener(self) -> ForgetListener:
+        """The connection listening for other processes' forgets (for tests and checks)."""
+        return self._listener
+
     async def close(self) -> None:
-        """Close the pool's connections; calling it twice is harmless."""
+        """Stop listening and close the pool's connections; calling it twice is harmless."""
         if self._closed:
             return
         self._closed = True
+        await self._listener.close()
         try:
             await asyncio.wait_for(self._pool.close(), CLOSE_TIMEOUT_S)
         except TimeoutError:

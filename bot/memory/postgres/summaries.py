@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from bot.memory.errors import DatabaseFileError
-from bot.memory.postgres.base import PostgresBase
+from bot.memory.postgres.base import LOCK_AGAINST_ERASE, PostgresBase
 from bot.memory.records import Pin, Summary
 from bot.memory.rows import SUMMARY_COLUMNS, summary_from_row, summary_key
 
@@ -60,6 +62,46 @@ class SummariesMixin(PostgresBase):
         raise DatabaseFileError(
             self._target.display, f"could not pick a version for a summary of {channel_id}"
         )
+
+    async def save_fold(
+        self,
+        channel_id: int,
+        persona_id: str | None,
+        text: str,
+        covers_until: int,
+        *,
+        previous_id: int | None,
+        folded: Sequence[int],
+    ) -> Summary | None:
+        """Store a folded summary unless its summary or messages were erased meanwhile."""
+        ids = sorted(set(folded))
+        now = self._clock()
+        key = summary_key(persona_id)
+        async with self._transaction() as conn:
+            # Shared with other saves, exclusive with erases: whichever of a save and an
+            # erase commits second sees the other's rows (each statement reads afresh).
+            await conn.execute(LOCK_AGAINST_ERASE)
+            current = await conn.fetchval(
+                "SELECT id FROM summaries WHERE channel_id = $1 AND persona_id = $2 "
+                "ORDER BY version DESC LIMIT 1",
+                channel_id,
+                key,
+            )
+            present = await conn.fetchval(
+                "SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND id = ANY($2::BIGINT[])",
+                channel_id,
+                ids,
+            )
+            if current != previous_id or present != len(ids):
+                return None
+            try:
+                async with conn.transaction():  # a savepoint
+                    row = await conn.fetchrow(
+                        _INSERT_SUMMARY, channel_id, key, text, covers_until, None, now
+                    )
+            except asyncpg.UniqueViolationError:
+                return None  # another process saved a version just now: ours is stale
+        return summary_from_row(row)
 
     async def summary_history(
         self, channel_id: int, persona_id: str | None = None, *, limit: int = 20

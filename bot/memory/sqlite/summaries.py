@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from bot.memory.records import Pin, Summary
 from bot.memory.rows import SUMMARY_COLUMNS, summary_from_row, summary_key
 from bot.memory.sqlite.base import SqliteBase
@@ -43,6 +46,43 @@ class SummariesMixin(SqliteBase):
             "now": self._clock(),
         }
         async with self._locked() as sql:
+            row = await sql.fetchone(_INSERT_SUMMARY, params)
+        assert row is not None
+        return summary_from_row(row)
+
+    async def save_fold(
+        self,
+        channel_id: int,
+        persona_id: str | None,
+        text: str,
+        covers_until: int,
+        *,
+        previous_id: int | None,
+        folded: Sequence[int],
+    ) -> Summary | None:
+        """Store a folded summary unless its summary or messages were erased meanwhile."""
+        ids = sorted(set(folded))
+        params = {
+            "channel": channel_id,
+            "persona": summary_key(persona_id),
+            "text": text,
+            "covers_until": covers_until,
+            "author": None,
+            "now": self._clock(),
+        }
+        async with self._transaction() as sql:
+            current = await sql.scalar(
+                "SELECT id FROM summaries WHERE channel_id = ? AND persona_id = ? "
+                "ORDER BY version DESC LIMIT 1",
+                (channel_id, summary_key(persona_id)),
+            )
+            present = await sql.scalar(
+                "SELECT COUNT(*) FROM messages WHERE channel_id = ? "
+                "AND id IN (SELECT value FROM json_each(?))",
+                (channel_id, json.dumps(ids)),
+            )
+            if current != previous_id or present != len(ids):
+                return None
             row = await sql.fetchone(_INSERT_SUMMARY, params)
         assert row is not None
         return summary_from_row(row)
