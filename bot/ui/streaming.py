@@ -52,6 +52,9 @@ class StreamingReply:
     The first text is posted the moment it arrives; later text is added by edits about once
     per `interval` seconds per message, within the channel budget kept by `pacer`; the final
     edit goes out as soon as the stream ends, without the in-progress marker.
+
+    `streaming_view` may be an awaitable (e.g. a task storing the reply whose id the buttons
+    carry): it is awaited before the first write, while the model request is in flight.
     """
 
     def __init__(
@@ -62,7 +65,7 @@ class StreamingReply:
         *,
         interval: float,
         typing: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-        streaming_view: discord.ui.View | None = None,
+        streaming_view: discord.ui.View | Awaitable[discord.ui.View | None] | None = None,
         final_view: ViewFactory | None = None,
         footer: FooterFactory | None = None,
         reuse_ids: list[int] | None = None,
@@ -75,7 +78,12 @@ class StreamingReply:
         self._channel_id = channel_id
         self._interval = interval
         self._typing = typing
-        self._streaming_view = streaming_view
+        self._streaming_view: discord.ui.View | None = None
+        self._pending_view: Awaitable[discord.ui.View | None] | None = None
+        if streaming_view is None or isinstance(streaming_view, discord.ui.View):
+            self._streaming_view = streaming_view
+        else:
+            self._pending_view = streaming_view
         self._final_view = final_view
         self._footer = footer
         self._on_synced = on_synced
@@ -103,6 +111,8 @@ class StreamingReply:
         typing_task = asyncio.create_task(self._keep_typing()) if self._typing else None
         try:
             await self._target.ready()  # overlaps with the model's time to first token
+            if self._pending_view is not None:
+                self._streaming_view = await self._pending_view
             await self._write_loop()
             if not self.outcome.deleted:
                 await self._finalize()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -126,19 +127,27 @@ class PersonaVoice:
         else:  # the webhook lookup runs while the model request is in flight
             target = DeferredTarget(self.target_for(channel, turn.persona))
         initial_text = ""
+        # The reply's memory row is written while the model request is in flight; it exists
+        # before the first text shows (the stream awaits it then), so a crash loses nothing.
+        stored: asyncio.Future[int]
         if rewrite is None:
-            reply_id = await self.engine.begin_reply(turn)
+            stored = asyncio.ensure_future(self.engine.begin_reply(turn))
             swipe_index, swipe_count = 0, 1
-        elif extend:
-            reply_id, initial_text = rewrite.id, joinable(rewrite.text)
-            swipe_index, swipe_count = rewrite.swipe_index, rewrite.swipe_count
         else:
-            reply_id = rewrite.id
-            swipe_index, swipe_count = rewrite.swipe_count, rewrite.swipe_count + 1
+            stored = asyncio.get_running_loop().create_future()
+            stored.set_result(rewrite.id)
+            if extend:
+                initial_text = joinable(rewrite.text)
+                swipe_index, swipe_count = rewrite.swipe_index, rewrite.swipe_count
+            else:
+                swipe_index, swipe_count = rewrite.swipe_count, rewrite.swipe_count + 1
+
+        async def controls_once_stored() -> discord.ui.View:
+            return streaming_controls(await stored)
 
         async def progress(text: str, ids: list[int]) -> None:
             if rewrite is None:  # a crash now keeps what players already saw
-                await self.engine.reply_progress(reply_id, text, ids)
+                await self.engine.reply_progress(await stored, text, ids)
 
         stream = StreamingReply(
             target,
@@ -146,14 +155,19 @@ class PersonaVoice:
             channel_id,
             interval=self.settings.stream_edit_interval,
             typing=channel.typing,
-            streaming_view=streaming_controls(reply_id),
-            final_view=lambda outcome: final_controls(reply_id, swipe_index, swipe_count, outcome),
+            streaming_view=asyncio.ensure_future(controls_once_stored()),
+            final_view=lambda outcome: final_controls(
+                stored.result(), swipe_index, swipe_count, outcome
+            ),
             footer=footer,
             reuse_ids=reuse.message_ids if reuse else None,
             initial_text=initial_text,
             on_synced=progress,
         )
-        outcome = await self.stream(channel_id, stream, turn)
+        try:
+            outcome = await self.stream(channel_id, stream, turn)
+        finally:
+            reply_id = await stored  # raises if the row could not be written
         if outcome.deleted:
             if rewrite is None:
                 await self.engine.abandon_reply(reply_id)

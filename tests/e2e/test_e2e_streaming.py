@@ -1,7 +1,9 @@
 """Streaming into Discord: first text at once, paced edits, splits, mentions, faces."""
 
+import asyncio
 import itertools
 import re
+import time
 
 from tests.fakes.model_server import Reply
 from tests.harness import running_scene
@@ -253,3 +255,32 @@ async def test_webhooks_are_used_again_once_the_permission_is_granted(tmp_path, 
         await scene.say(scene.alice, "Vex, now?")
         after = await scene.wait_for_reply("As myself.", count=2)
         assert after.webhook_id is not None
+
+
+async def test_reply_row_is_written_during_the_model_request_and_before_the_first_text(tmp_path):
+    async with running_scene(tmp_path) as scene:
+        await scene.enable(cast=("narrator",))
+        store = scene.services.store
+        original = store.begin_reply
+        stored_at: list[float] = []
+
+        async def slow_begin_reply(**fields):
+            await asyncio.sleep(0.3)  # a busy database
+            reply_id = await original(**fields)
+            stored_at.append(time.monotonic())
+            return reply_id
+
+        store.begin_reply = slow_begin_reply
+        scene.model.script(Reply(chunks=["The ", "lamps ", "flicker."]))
+        await scene.say(scene.alice, "Narrator, what do I see?")
+        reply = await scene.wait_for_reply("flicker.", timeout=10)
+
+        assert reply.content == "The lamps flicker."
+        model_request = scene.model.requests[0]
+        first_write = channel_writes(scene)[0]
+        # The model request did not wait for the database write...
+        assert model_request.arrived_at < stored_at[0]
+        # ...but no text reached Discord before the reply's memory row existed.
+        assert first_write.at > stored_at[0]
+        row = await store.get_by_discord_id(reply.id)
+        assert row is not None and row.text == "The lamps flicker."
