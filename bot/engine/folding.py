@@ -90,29 +90,44 @@ class HistoryFolding(ChannelMemory):
             return
         if not await self._fold_for_late_joiners(channel_id, rows, covers_until):
             return  # a late joiner's view could not be kept: fold nothing rather than lose it
-        previous, _, previous_id = await self._summary_version(channel_id)
-        outcome = await summarize(self.llm, previous, [line for _, line in folded])
-        if outcome is None:
+        if not await self._fold_into(channel_id, None, folded, covers_until):
             return
-        text, result = outcome
-        await self._account_summary(channel_id, result)
-        saved = await self.store.save_fold(
-            channel_id,
-            None,
-            text,
-            covers_until,
-            previous_id=previous_id,
-            folded=[row_id for row_id, _ in folded],
-        )
-        if saved is None:
-            self._fold_refused(channel_id)
-            return
-        self._summaries[channel_id] = (text, covers_until, saved.id)
         current = self._windows.get(channel_id)
         if current is not None:
             while current.rows and current.rows[0][0] <= covers_until:
                 current.rows.popleft()
         log.info("Channel %s: folded %d lines into the summary", channel_id, len(folded))
+
+    async def _fold_into(
+        self,
+        channel_id: int,
+        persona_id: str | None,
+        lines: Sequence[tuple[int, HistoryLine]],
+        covers_until: int,
+    ) -> bool:
+        """Summarise `lines` onto the current summary (the channel's, or a late joiner's) and
+        save it as the new version; False when the model failed or the store refused it.
+        """
+        previous, _, previous_id = await self._summary_version(channel_id, persona_id)
+        outcome = await summarize(self.llm, previous, [line for _, line in lines])
+        if outcome is None:
+            return False
+        text, result = outcome
+        await self._account_summary(channel_id, result)
+        saved = await self.store.save_fold(
+            channel_id,
+            persona_id,
+            text,
+            covers_until,
+            previous_id=previous_id,
+            folded=[row_id for row_id, _ in lines],
+        )
+        if saved is None:
+            self._fold_refused(channel_id)
+            return False
+        key = channel_id if persona_id is None else (channel_id, persona_id)
+        self._summaries[key] = (text, covers_until, saved.id)
+        return True
 
     def _fold_refused(self, channel_id: int) -> None:
         """The store refused a fold: memory changed under it. Start over from what remains."""
@@ -126,28 +141,11 @@ class HistoryFolding(ChannelMemory):
         for persona_id, joined in (await self._joined(channel_id)).items():
             if joined <= 0 or joined >= covers_until:
                 continue
-            previous, covered, previous_id = await self._summary_version(channel_id, persona_id)
+            _, covered = await self._summary(channel_id, persona_id)
             start = max(joined, covered or 0)
             seen = [(rid, line) for rid, line in rows if start < rid <= covers_until]
-            if not seen:
-                continue
-            outcome = await summarize(self.llm, previous, [line for _, line in seen])
-            if outcome is None:
+            if seen and not await self._fold_into(channel_id, persona_id, seen, covers_until):
                 return False
-            text, result = outcome
-            await self._account_summary(channel_id, result)
-            saved = await self.store.save_fold(
-                channel_id,
-                persona_id,
-                text,
-                covers_until,
-                previous_id=previous_id,
-                folded=[rid for rid, _ in seen],
-            )
-            if saved is None:
-                self._fold_refused(channel_id)
-                return False
-            self._summaries[(channel_id, persona_id)] = (text, covers_until, saved.id)
         return True
 
     async def _account_summary(self, channel_id: int, result: ChatResult | None) -> None:
