@@ -114,6 +114,18 @@ class ChannelMemory:
             del self._sheets[key]
         self._windows.clear()
 
+    def sheet_changed_elsewhere(self, user_id: int | None) -> None:
+        """Another process saved or cleared a player's sheet (None: maybe anyone's).
+
+        Registered with `Store.on_sheet_changed`: the player's sheets and the windows
+        labelled with them are looked up again, as after `invalidate_player`.
+        """
+        if user_id is None:
+            self._sheets.clear()
+            self._windows.clear()
+        else:
+            self.invalidate_player(user_id)
+
     def invalidate_forgotten(self, user_id: int | None) -> None:
         """A player was forgotten: drop every cached view their data or its summaries reach.
 

@@ -22,6 +22,9 @@ from bot.models import PlayerSheet, ReplyStatus
 
 ForgottenCallback = Callable[[int | None], None]
 """Told the id of a user another process forgot, or None if any user may have been."""
+SheetChangedCallback = Callable[[int | None], None]
+"""Told the id of a player whose sheet another process saved or cleared, or None if any
+player's may have changed."""
 
 
 class Store(ABC):
@@ -62,6 +65,23 @@ class Store(ABC):
         that `forget_user` erased elsewhere. `callback(None)` means reports may have been
         missed (the store lost its link to the database for a while): any user may have been
         forgotten. Forgets made through this store are not reported; the caller knows them.
+        Reports start before this returns. Callbacks run in the event loop and must not block.
+
+        The default does nothing: a database only one process uses (SQLite) has no one to
+        tell.
+
+        Raises:
+            DatabaseUnavailableError: the store could not start listening.
+
+        """
+        del callback
+
+    async def on_sheet_changed(self, callback: SheetChangedCallback) -> None:
+        """Call `callback(user_id)` whenever another process saves or clears a player's sheet.
+
+        A global sheet is used in every guild, so each process must look up again the sheets
+        it cached of that player. `callback(None)` means reports may have been missed: any
+        player's sheet may have changed. Changes made through this store are not reported.
         Reports start before this returns. Callbacks run in the event loop and must not block.
 
         The default does nothing: a database only one process uses (SQLite) has no one to

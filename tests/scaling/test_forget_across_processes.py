@@ -209,3 +209,37 @@ async def test_a_fold_running_in_the_other_process_saves_nothing_of_the_player(t
         )
         for request in model.requests[asked:]:
             assert SECRET not in str(request.messages)
+
+
+OLD_SHEET = "A bard with a silver lute."
+NEW_SHEET = "A bard with a golden harp."
+
+
+async def test_a_sheet_set_in_one_process_is_what_the_other_sends_next(tmp_path):
+    async with two_processes(tmp_path) as shards:
+        fake, model = shards.fake, shards.model
+        model.default_reply = lambda request: Reply(text=NARRATOR)
+        await shards.a.store.save_sheet(PlayerSheet(shards.alice.id, "Lyra", OLD_SHEET), None)
+        tavern = shards.tavern_b.id
+        await fake.user_says(tavern, shards.alice.id, "Narrator, I tune my instrument.")
+        await fake.wait_until(lambda: len(persona_lines(shards)) == 1, timeout=10)
+        assert OLD_SHEET in str(model.requests[-1].messages)  # B has her sheet cached
+        heard: list[int | None] = []
+        await shards.b.store.on_sheet_changed(heard.append)
+
+        asked = await fake.slash(
+            "me set",
+            user_id=shards.alice.id,
+            channel_id=shards.tavern_a.id,
+            options={"name": "Lyra", "description": NEW_SHEET},
+        )
+        await fake.wait_until(lambda: final_answer(asked), timeout=10)
+        answer = final_answer(asked)
+        assert answer is not None and "Saved your sheet" in str(answer[1].get("content"))
+        await fake.wait_until(lambda: shards.alice.id in heard, timeout=10)
+        before = len(model.requests)
+        await fake.user_says(tavern, shards.bob.id, "Narrator, what does Lyra carry?")
+        await fake.wait_until(lambda: len(persona_lines(shards)) == 2, timeout=10)
+        request = str(model.requests[before:][0].messages)
+        assert NEW_SHEET in request
+        assert OLD_SHEET not in request

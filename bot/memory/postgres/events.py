@@ -1,13 +1,15 @@
 """Telling the other processes that share the database what they must drop from memory.
 
 Every process caches history windows, sheets, pins and summaries. When one of them forgets a
-user, the others must drop what they hold of that user, or they keep sending it to the model.
-`forget_user` sends a PostgreSQL notification in its transaction, so it is delivered on
-commit and only then. Each store that has a callback keeps one dedicated connection (outside
-the pool) listening for them, and re-opens it if it drops.
+user or changes a player's sheet, the others must drop what they hold of that user, or they
+keep sending the old data to the model. `forget_user`, `save_sheet` and `clear_sheet` send a
+PostgreSQL notification in their transaction, so it is delivered on commit and only then.
+Each store that has a callback keeps one dedicated connection (outside the pool) listening
+for them, and re-opens it if it drops.
 
-A notification carries only the user id, the schema (several deployments may share one
-database, each in its own schema) and a random name of the sending store: no text.
+A notification carries only its kind as the key of the user id (`forgotten` or `sheet`), the
+schema (several deployments may share one database, each in its own schema) and a random
+name of the sending store: no text. A version that doesn't know a kind ignores it.
 """
 
 from __future__ import annotations
@@ -21,19 +23,32 @@ import asyncpg
 
 from bot.memory.postgres.base import DRIVER_ERRORS, Connection, translate_error
 from bot.memory.postgres.target import PostgresTarget
-from bot.memory.store import ForgottenCallback
+from bot.memory.store import ForgottenCallback, SheetChangedCallback
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "ensemble_memory"
 """The notification channel (database-wide, whatever the schema)."""
 
-NOTIFY_FORGOTTEN = (
-    f"SELECT pg_notify('{CHANNEL}', json_build_object("
-    "'forgotten', $1::BIGINT, 'schema', COALESCE(current_schema(), ''), 'sender', $2::TEXT"
-    ")::TEXT)"
-)
+FORGOTTEN = "forgotten"
+"""The kind of notice `forget_user` sends: the user's data was erased."""
+SHEET = "sheet"
+"""The kind of notice `save_sheet` and `clear_sheet` send: the player's sheet changed."""
+KINDS = (FORGOTTEN, SHEET)
+
+
+def _notify(kind: str) -> str:
+    return (
+        f"SELECT pg_notify('{CHANNEL}', json_build_object("
+        f"'{kind}', $1::BIGINT, 'schema', COALESCE(current_schema(), ''), 'sender', $2::TEXT"
+        ")::TEXT)"
+    )
+
+
+NOTIFY_FORGOTTEN = _notify(FORGOTTEN)
 """Run inside `forget_user`'s transaction with the user id and the store's name."""
+NOTIFY_SHEET = _notify(SHEET)
+"""Run inside a sheet change's transaction with the user id and the store's name."""
 
 PING_INTERVAL_S = 30.0
 """How often the listening connection is checked, in case it died without a word."""
@@ -41,13 +56,15 @@ RECONNECT_DELAYS_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 """Waits between attempts to re-open the listening connection; the last one repeats."""
 
 
-class ForgetListener:
-    """One store's listening connection and the callbacks it reports forgets to."""
+class MemoryListener:
+    """One store's listening connection and the callbacks it reports notices to, by kind."""
 
     def __init__(self, target: PostgresTarget, sender: str) -> None:
         self._target = target
         self._sender = sender
-        self._callbacks: list[ForgottenCallback] = []
+        self._callbacks: dict[str, list[ForgottenCallback | SheetChangedCallback]] = {
+            kind: [] for kind in KINDS
+        }
         self._task: asyncio.Task[None] | None = None
         self._conn: Connection | None = None
         self._schema = ""
@@ -61,8 +78,13 @@ class ForgetListener:
         conn = self._conn
         return None if conn is None or conn.is_closed() else int(conn.get_server_pid())
 
-    async def subscribe(self, callback: ForgottenCallback) -> None:
-        """Report forgets to `callback`; the first call opens the listening connection.
+    async def subscribe(
+        self, callback: ForgottenCallback | SheetChangedCallback, kind: str = FORGOTTEN
+    ) -> None:
+        """Report notices of `kind` (`FORGOTTEN` or `SHEET`) to `callback`.
+
+        The first call opens the listening connection. After a reconnect every callback, of
+        every kind, gets None: notices may have been missed meanwhile.
 
         Raises:
             DatabaseUnavailableError: the connection could not be opened.
@@ -70,10 +92,10 @@ class ForgetListener:
         """
         if self._closed:
             raise RuntimeError("the store is closed")
-        self._callbacks.append(callback)
+        self._callbacks[kind].append(callback)
         if self._task is None:
             lost = await self._listen()
-            self._task = asyncio.create_task(self._keep_listening(lost), name="forget-listener")
+            self._task = asyncio.create_task(self._keep_listening(lost), name="memory-listener")
 
     async def close(self) -> None:
         """Stop listening and close the connection; calling it twice is harmless."""
@@ -128,8 +150,9 @@ class ForgetListener:
             )
             lost = await self._reconnect()
             log.info("%s: listening for forgotten users again", self._target.display)
-            # Forgets committed while nobody listened were missed: all users may be.
-            self._report(None)
+            # Notices committed while nobody listened were missed: all users may be concerned.
+            for kind in KINDS:
+                self._report(kind, None)
 
     async def _watch(self, lost: asyncio.Event) -> None:
         """Return when the connection is gone, checking it every PING_INTERVAL_S."""
@@ -162,17 +185,20 @@ class ForgetListener:
         try:
             event: Any = json.loads(payload)
             schema, sender = event["schema"], event["sender"]
-            user_id = event.get("forgotten")
+            kind = next((k for k in KINDS if k in event), None)
+            user_id = event.get(kind) if kind else None
         except (ValueError, TypeError, KeyError):
             log.debug("Ignored a notification on %s that is not Ensemble's", CHANNEL)
             return
-        if schema != self._schema or sender == self._sender or type(user_id) is not int:
-            return  # another deployment's, our own, or an event this version doesn't know
-        self._report(user_id)
+        if kind is None or type(user_id) is not int:
+            return  # an event this version doesn't know
+        if schema != self._schema or sender == self._sender:
+            return  # another deployment's, or our own
+        self._report(kind, user_id)
 
-    def _report(self, user_id: int | None) -> None:
-        for callback in list(self._callbacks):
+    def _report(self, kind: str, user_id: int | None) -> None:
+        for callback in list(self._callbacks[kind]):
             try:
                 callback(user_id)
             except Exception:
-                log.exception("A callback for forgotten users failed")
+                log.exception("A callback for %s notices failed", kind)

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.memory.postgres.base import PostgresBase
+from bot.memory.postgres.events import NOTIFY_SHEET
 from bot.memory.records import StoredPersona
 from bot.memory.rows import (
     GLOBAL_SHEET,
@@ -101,17 +102,26 @@ class PersonasMixin(PostgresBase):
         return sheets_by_user(rows)
 
     async def save_sheet(self, sheet: PlayerSheet, guild_id: int | None) -> None:
-        """Create or replace a player's sheet for one guild, or globally when `guild_id` is None."""
-        async with self._connection() as conn:
+        """Create or replace a player's sheet for one guild, or globally when `guild_id` is None.
+
+        The other processes hear of it on commit (see `bot.memory.postgres.events`).
+        """
+        async with self._transaction() as conn:
             await conn.execute(_UPSERT_SHEET, *sheet_values(sheet, guild_id, self._clock()))
+            await conn.execute(NOTIFY_SHEET, sheet.user_id, self._sender)
 
     async def clear_sheet(self, user_id: int, guild_id: int | None) -> bool:
-        """Remove a player's guild (or global) sheet; False if there was none."""
+        """Remove a player's guild (or global) sheet; False if there was none.
+
+        The other processes hear of a removal on commit (see `bot.memory.postgres.events`).
+        """
         scope = sheet_scope(guild_id)
-        async with self._connection() as conn:
+        async with self._transaction() as conn:
             row = await conn.fetchrow(
                 "DELETE FROM player_sheets WHERE user_id = $1 AND guild_id = $2 RETURNING 1",
                 user_id,
                 scope,
             )
+            if row is not None:
+                await conn.execute(NOTIFY_SHEET, user_id, self._sender)
         return row is not None

@@ -13,7 +13,7 @@ from bot.memory.derived import DerivedStore
 from bot.memory.migrate import load_migrations
 from bot.memory.postgres.base import DRIVER_ERRORS, Clock, translate_error
 from bot.memory.postgres.channels import ChannelsMixin
-from bot.memory.postgres.events import ForgetListener
+from bot.memory.postgres.events import FORGOTTEN, SHEET, MemoryListener
 from bot.memory.postgres.history import HistoryMixin
 from bot.memory.postgres.leases import LeasesMixin
 from bot.memory.postgres.messages import MessagesMixin
@@ -24,7 +24,7 @@ from bot.memory.postgres.summaries import SummariesMixin
 from bot.memory.postgres.target import PoolOptions, PostgresTarget, parse_target
 from bot.memory.postgres.usage import UsageMixin
 from bot.memory.rows import COUNTED_TABLES
-from bot.memory.store import ForgottenCallback
+from bot.memory.store import ForgottenCallback, SheetChangedCallback
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class PostgresStore(
     def __init__(self, pool: Any, target: PostgresTarget, clock: Clock) -> None:
         super().__init__(pool, target, clock)
         self._closed = False
-        self._listener = ForgetListener(target, self._sender)
+        self._listener = MemoryListener(target, self._sender)
 
     def __repr__(self) -> str:
         return f"PostgresStore({self._target.display!r})"
@@ -154,11 +154,19 @@ class PostgresStore(
         for the notifications `forget_user` sends; if it drops, it is opened again and
         the callbacks get None, since forgets may have been missed meanwhile.
         """
-        await self._listener.subscribe(callback)
+        await self._listener.subscribe(callback, FORGOTTEN)
+
+    async def on_sheet_changed(self, callback: SheetChangedCallback) -> None:
+        """Call `callback(user_id)` when another process saves or clears a sheet (see `Store`).
+
+        Shares the listening connection of `on_forgotten`; after it reconnects, the
+        callbacks get None, since changes may have been missed meanwhile.
+        """
+        await self._listener.subscribe(callback, SHEET)
 
     @property
-    def listener(self) -> ForgetListener:
-        """The connection listening for other processes' forgets (for tests and checks)."""
+    def listener(self) -> MemoryListener:
+        """The connection listening for other processes' forgets and sheet changes."""
         return self._listener
 
     async def close(self) -> None:
