@@ -85,7 +85,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             # Other processes sharing the memory may forget a player this one has cached.
             await store.on_forgotten(engine.forgotten_elsewhere)
             # Or change a player's sheet, which a global sheet makes visible in every guild.
-            await store.on_sheet_changed(engine.sheet_changed_elsewhere)
+            await store.on_sheet_changed(engine.invalidate_player)
             pacer = EditPacer(
                 channel_limit=settings.channel_edit_burst,
                 channel_window=settings.channel_edit_window,

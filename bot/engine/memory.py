@@ -108,23 +108,15 @@ class ChannelMemory:
         ]:
             del self._summaries[key]
 
-    def invalidate_player(self, user_id: int) -> None:
-        """A player's sheet changed: their label and sheet are looked up again."""
-        for key in [k for k in self._sheets if k[1] == user_id]:
+    def invalidate_player(self, user_id: int | None) -> None:
+        """A player's sheet changed: their label and sheet are looked up again.
+
+        None stands for any player (another process's reports may have been missed). Also
+        registered with `Store.on_sheet_changed` for sheets changed by other processes.
+        """
+        for key in [k for k in self._sheets if user_id is None or k[1] == user_id]:
             del self._sheets[key]
         self._windows.clear()
-
-    def sheet_changed_elsewhere(self, user_id: int | None) -> None:
-        """Another process saved or cleared a player's sheet (None: maybe anyone's).
-
-        Registered with `Store.on_sheet_changed`: the player's sheets and the windows
-        labelled with them are looked up again, as after `invalidate_player`.
-        """
-        if user_id is None:
-            self._sheets.clear()
-            self._windows.clear()
-        else:
-            self.invalidate_player(user_id)
 
     def invalidate_forgotten(self, user_id: int | None) -> None:
         """A player was forgotten: drop every cached view their data or its summaries reach.
@@ -134,11 +126,7 @@ class ChannelMemory:
         reloads from what the summary now covers (all that remains, if it was erased).
         None stands for any player (forgets may have been missed): every sheet goes too.
         """
-        if user_id is None:
-            self._sheets.clear()
-            self._windows.clear()
-        else:
-            self.invalidate_player(user_id)
+        self.invalidate_player(user_id)
         self._pins.clear()
         self._summaries.clear()
 
