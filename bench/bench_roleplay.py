@@ -145,7 +145,7 @@ async def latency(history: int, turns: int, gap: float, mode: str) -> dict[str, 
             )
             async with start_bot(endpoints, settings) as (bot, services):
                 bot.add_listener(note_seen, "on_message")
-                await services.engine.save_channel(
+                await services.runtime.configure(
                     ChannelConfig(
                         channel_id=channel, guild_id=guild, enabled=True, cast=("narrator",)
                     )
@@ -237,7 +237,7 @@ async def load(
                 settings = replace_settings(settings, database=database)
             async with start_bot(endpoints, settings) as (_, services):
                 for room in rooms:
-                    await services.engine.save_channel(
+                    await services.runtime.configure(
                         ChannelConfig(
                             channel_id=room, guild_id=guild, enabled=True, cast=("narrator",)
                         )
@@ -319,7 +319,7 @@ async def ingest(messages: int, database: str | None, mode: str) -> dict[str, An
                 settings = replace_settings(settings, database=database)
             async with start_bot(endpoints, settings) as (_, services):
                 for room in rooms:
-                    await services.engine.save_channel(
+                    await services.runtime.configure(
                         ChannelConfig(
                             channel_id=room, guild_id=people.guild, enabled=True, cast=("vex",)
                         )

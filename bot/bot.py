@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.errors import UserFacingError
 from bot.services import Services
+from bot.ui.port import DiscordPort
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class RoleplayBot(commands.Bot):
 
     services: Services
     settings: Settings
+    port: DiscordPort
 
     def __init__(self, services: Services, **overrides: Any) -> None:
         settings = services.settings
@@ -92,6 +94,9 @@ class RoleplayBot(commands.Bot):
         super().__init__(**options)
         self.services = services
         self.settings = settings
+        self.port = DiscordPort(self, services.pacer, settings)
+        self.port.on_alert(services.runtime.alert_admins)
+        services.runtime.attach(self.port)
 
     async def setup_hook(self) -> None:
         """Load every extension (failing loudly) and sync to the dev guild if one is set."""
@@ -101,6 +106,12 @@ class RoleplayBot(commands.Bot):
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
             await self.tree.sync(guild=guild)
+
+    async def close(self) -> None:
+        """End every reply in progress in its interrupted look, then disconnect."""
+        await self.services.runtime.shutdown()
+        await self.port.close()
+        await super().close()
 
     async def on_ready(self) -> None:
         """Log who we are and where we are."""

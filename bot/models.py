@@ -32,6 +32,7 @@ class ReplyStatus(StrEnum):
     STREAMING = "streaming"
     COMPLETE = "complete"
     INTERRUPTED = "interrupted"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import httpx
 from bot.cards import load_personas_dir
 from bot.catalog import PersonaCatalog
 from bot.config import Settings
-from bot.engine import Engine, EngineConfig
+from bot.engine import EngineConfig, SceneRuntime
 from bot.llm import LLMClient
 from bot.memory import Store, open_store
 from bot.pacing import EditPacer
@@ -29,7 +29,7 @@ class Services:
     store: Store
     llm: LLMClient
     personas: PersonaCatalog
-    engine: Engine
+    runtime: SceneRuntime
     pacer: EditPacer
 
 
@@ -52,7 +52,7 @@ def build_llm(settings: Settings, http: httpx.AsyncClient) -> LLMClient:
 
 
 def engine_config(settings: Settings) -> EngineConfig:
-    """The engine's knobs from settings."""
+    """The runtime's knobs from settings."""
     return EngineConfig(
         context_tokens=settings.context_tokens,
         history_tokens=settings.history_tokens,
@@ -61,6 +61,10 @@ def engine_config(settings: Settings) -> EngineConfig:
         top_p=settings.llm_top_p,
         ooc_mode=settings.ooc_mode,
         shared_store=settings.uses_postgres,
+        lull_seconds=settings.lull_seconds,
+        proxy_wait_seconds=settings.proxy_wait_seconds,
+        user_cooldown_seconds=settings.user_cooldown_seconds,
+        persona_turn_budget=settings.persona_turn_budget,
     )
 
 
@@ -76,16 +80,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         try:
             llm = build_llm(settings, http)
             catalog = PersonaCatalog(store, loaded.personas)
-            engine = Engine(
-                store=store,
-                llm=llm,
-                personas=catalog,
-                config=engine_config(settings),
+            runtime = SceneRuntime(
+                store=store, llm=llm, personas=catalog, config=engine_config(settings)
             )
             # Other processes sharing the memory may forget a player this one has cached.
-            await store.on_forgotten(engine.forgotten_elsewhere)
+            await store.on_forgotten(runtime.forgotten_elsewhere)
             # Or change a player's sheet, which a global sheet makes visible in every guild.
-            await store.on_sheet_changed(engine.invalidate_player)
+            await store.on_sheet_changed(runtime.sheet_changed_elsewhere)
             pacer = EditPacer(
                 channel_limit=settings.channel_edit_burst,
                 channel_window=settings.channel_edit_window,
@@ -93,8 +94,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 webhook_channel_window=settings.webhook_channel_window,
             )
             try:
-                yield Services(settings, http, store, llm, catalog, engine, pacer)
+                yield Services(settings, http, store, llm, catalog, runtime, pacer)
             finally:
-                await engine.close()
+                await runtime.shutdown()
         finally:
             await store.close()

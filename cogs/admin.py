@@ -17,7 +17,7 @@ from bot.engine import PreparedTurn
 from bot.errors import UserFacingError
 from bot.llm import LLMClient
 from bot.memory import GuildSettings, UsageReport
-from bot.ui.report import format_usd, request_json, request_preview, totals_row, usage_rows
+from bot.reports import format_usd, request_json, request_preview, totals_row, usage_rows
 from bot.ui.scene_views import Interaction, cast_persona_choices
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ class Admin(commands.Cog):
 
     def __init__(self, bot: RoleplayBot) -> None:
         self.bot = bot
-        self.engine = bot.services.engine
+        self.runtime = bot.services.runtime
         self.store = bot.services.store
         self.llm = bot.services.llm
 
@@ -113,7 +113,7 @@ class Admin(commands.Cog):
     async def debug_prompt(self, interaction: Interaction, persona: str | None = None) -> None:
         """Show exactly the request the next reply here would send, with dialect and tokens."""
         channel_id = interaction.channel_id
-        config = None if channel_id is None else await self.engine.channel(channel_id)
+        config = None if channel_id is None else await self.runtime.scene(channel_id)
         if channel_id is None or config is None:
             raise UserFacingError(
                 "Roleplay was never set up in this channel — start a scene with `/scene start`."
@@ -123,7 +123,7 @@ class Admin(commands.Cog):
                 raise UserFacingError("The cast is empty; name the persona to inspect.")
             persona = config.cast[0]
         await interaction.response.defer(ephemeral=True, thinking=True)
-        turn = await self.engine.prepare(channel_id, persona)
+        turn = await self.runtime.preview(channel_id, persona)
         if turn is None:
             raise UserFacingError(f"There is no persona `{persona[:80]}` in this server.")
         payload = request_payload(self.llm, turn)

@@ -10,11 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
-from bot.memory import NotFoundError
-from bot.ui.report import summary_line
+from bot.reports import summary_line
 from bot.ui.scene_views import Interaction, TextModal, game_master_only
-from cogs.roleplay import Roleplay
-from cogs.scenes import while_quiet
 
 if TYPE_CHECKING:
     from bot.bot import RoleplayBot
@@ -56,13 +53,13 @@ class Memory(commands.GroupCog, group_name="memory", group_description="A scene'
 
     def __init__(self, bot: RoleplayBot) -> None:
         self.bot = bot
-        self.engine = bot.services.engine
+        self.runtime = bot.services.runtime
         self.store = bot.services.store
         super().__init__()
 
     async def _configured(self, interaction: Interaction) -> int:
         channel_id = _channel_id(interaction)
-        if await self.engine.channel(channel_id) is None:
+        if await self.runtime.scene(channel_id) is None:
             raise UserFacingError(
                 "Roleplay was never set up in this channel — start a scene with `/scene start`."
             )
@@ -124,13 +121,7 @@ class Memory(commands.GroupCog, group_name="memory", group_description="A scene'
         text = text.strip()
         if not text:
             raise UserFacingError("A summary can't be empty; `/memory rollback` removes one.")
-        current = await self.store.get_summary(channel_id)
-        # A hand-written first summary covers nothing yet, so no history drops out of the prompt.
-        covers_until = current.covers_until if current else 0
-        saved = await self.store.save_summary(
-            channel_id, None, text, covers_until, author_id=interaction.user.id
-        )
-        self.engine.invalidate_channel(channel_id)
+        saved = await self.runtime.save_summary(channel_id, text, interaction.user.id)
         await interaction.response.send_message(
             f"📝 Summary saved (version {saved.version}); the next reply reads it.", ephemeral=True
         )
@@ -142,8 +133,7 @@ class Memory(commands.GroupCog, group_name="memory", group_description="A scene'
         channel_id = await self._configured(interaction)
         if await self.store.get_summary(channel_id) is None:
             raise UserFacingError("There's no summary to roll back.")
-        previous = await self.store.rollback_summary(channel_id)
-        self.engine.invalidate_channel(channel_id)
+        previous = await self.runtime.rollback_summary(channel_id)
         if previous is None:
             text = "↩️ Summary removed; there was no earlier version."
         else:
@@ -158,8 +148,7 @@ class Memory(commands.GroupCog, group_name="memory", group_description="A scene'
         channel_id = await self._configured(interaction)
         if len(await self.store.list_pins(channel_id)) >= MAX_PINS:
             raise UserFacingError(f"A scene keeps at most {MAX_PINS} pins; unpin one first.")
-        pin_id = await self.store.add_pin(channel_id, text.strip(), interaction.user.id)
-        self.engine.invalidate_channel(channel_id)
+        pin_id = await self.runtime.add_pin(channel_id, text.strip(), interaction.user.id)
         await interaction.response.send_message(
             f"📌 Pinned as `{pin_id}`; every reply here keeps it in mind.", ephemeral=True
         )
@@ -170,9 +159,8 @@ class Memory(commands.GroupCog, group_name="memory", group_description="A scene'
     async def unpin(self, interaction: Interaction, pin: int) -> None:
         """Remove a pinned fact from this scene's prompt."""
         channel_id = await self._configured(interaction)
-        if not await self.store.remove_pin(channel_id, pin):
+        if not await self.runtime.remove_pin(channel_id, pin):
             raise UserFacingError(f"This scene has no pin `{pin}`; see `/memory show`.")
-        self.engine.invalidate_channel(channel_id)
         await interaction.response.send_message(f"📌 Pin `{pin}` removed.", ephemeral=True)
 
     @unpin.autocomplete("pin")
@@ -195,7 +183,7 @@ class Rewind(commands.Cog):
 
     def __init__(self, bot: RoleplayBot) -> None:
         self.bot = bot
-        self.engine = bot.services.engine
+        self.runtime = bot.services.runtime
         self.store = bot.services.store
         self.menu = app_commands.ContextMenu(name="Rewind to here", callback=self.rewind_here)
 
@@ -223,34 +211,16 @@ class Rewind(commands.Cog):
         await self._rewind(interaction, message.channel.id, message.id)
 
     async def _rewind(self, interaction: Interaction, channel_id: int, message_id: int) -> None:
-        if await self.engine.channel(channel_id) is None:
+        if await self.runtime.scene(channel_id) is None:
             raise UserFacingError("Roleplay was never set up in this channel; nothing to rewind.")
         target = await self.store.get_by_discord_id(message_id)
         if target is None or target.channel_id != channel_id:
             raise UserFacingError(
                 "That message isn't in this scene's memory, so I can't rewind to it."
             )
-
-        async def forget() -> int:
-            # A fold running across the rewind could save a summary of the forgotten lines.
-            async with self.engine.folding_held():
-                try:
-                    forgotten = await self.store.rewind(channel_id, message_id)
-                except NotFoundError as error:
-                    raise UserFacingError(
-                        "That message isn't in this scene's memory, so I can't rewind to it."
-                    ) from error
-                self.engine.invalidate_channel(channel_id)
-            roleplay = self.bot.get_cog("Roleplay")
-            if isinstance(roleplay, Roleplay):
-                last = roleplay.last_reply.get(channel_id)
-                if last is not None and await self.store.get_message(last.reply_id) is None:
-                    del roleplay.last_reply[channel_id]
-            return forgotten
-
         # Waiting for a reply in progress to stop can outlast Discord's 3 seconds.
         await interaction.response.defer(thinking=True)
-        forgotten = await while_quiet(self.bot, channel_id, forget)
+        forgotten = await self.runtime.rewind(channel_id, message_id)
         guild_id = interaction.guild_id or "@me"
         link = f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
         await interaction.followup.send(

@@ -105,7 +105,7 @@ class Players(commands.GroupCog, group_name="me"):
     def __init__(self, bot: RoleplayBot) -> None:
         self.bot = bot
         self.store = bot.services.store
-        self.engine = bot.services.engine
+        self.runtime = bot.services.runtime
         super().__init__()
 
     @app_commands.command(name="set")
@@ -127,8 +127,7 @@ class Players(commands.GroupCog, group_name="me"):
         """Set your character sheet: the name and description the personas know you by."""
         guild_id = scope_guild(interaction, where)
         sheet = build_sheet(interaction.user.id, name, description, avatar_url)
-        await self.store.save_sheet(sheet, guild_id)
-        self.engine.invalidate_player(interaction.user.id)
+        await self.runtime.save_sheet(sheet, guild_id)
         await interaction.response.send_message(
             f"Saved your sheet ({scope_words(guild_id)}).",
             embed=sheet_embed(sheet, scope=scope_words(guild_id)),
@@ -163,13 +162,12 @@ class Players(commands.GroupCog, group_name="me"):
         """Remove your character sheet; your messages stay."""
         guild_id = scope_guild(interaction, where)
         user_id = interaction.user.id
-        if not await self.store.clear_sheet(user_id, guild_id):
+        if not await self.runtime.clear_sheet(user_id, guild_id):
             hint = ""
             server_only = guild_id is None and interaction.guild_id is not None
             if server_only and await self.store.get_sheet(user_id, interaction.guild_id):
                 hint = " You do have one for this server: use `where: this server only`."
             raise UserFacingError(f"You have no sheet {scope_words(guild_id)}.{hint}")
-        self.engine.invalidate_player(user_id)
         await interaction.response.send_message(
             f"Cleared your sheet ({scope_words(guild_id)}).", ephemeral=True
         )
@@ -181,10 +179,7 @@ class Players(commands.GroupCog, group_name="me"):
 
         async def confirmed(pressed: Interaction) -> None:
             await pressed.response.edit_message(content="Erasing…", view=None)
-            async with self.engine.folding_held():
-                erased = await self.store.forget_user(user_id)
-                self.engine.invalidate_forgotten(user_id)
-            log.info("Forgot user data on request: %s", erased)
+            erased = await self.runtime.forget_player(user_id)
             await pressed.edit_original_response(content=forgotten_text(erased))
 
         view = ConfirmView(owner_id=user_id, confirm_label="Forget me", on_confirm=confirmed)

@@ -6,23 +6,19 @@ import dataclasses
 import io
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.budget import utc_day_start
+from bot.engine import ChannelConfig
 from bot.errors import UserFacingError
 from bot.llm import MAX_OUTPUT_TOKENS, SamplingParams
 from bot.llm.sampling import MIN_TEMPERATURE, MIN_TOP_P
-from bot.memory import ChannelConfig
-from bot.models import Persona, ReplyStatus
-from bot.prompt import resolve_macros
-from bot.prompt.builder import NO_PLAYERS
-from bot.text import split_for_discord
-from bot.ui.report import (
+from bot.models import Persona
+from bot.reports import (
     describe_mode,
     summary_line,
     transcript_filename,
@@ -44,8 +40,6 @@ from bot.ui.scene_views import (
     tuning_changes,
     tuning_report,
 )
-from bot.ui.targets import ChannelTarget, ReplyTarget
-from cogs.roleplay import Roleplay
 
 if TYPE_CHECKING:
     from bot.bot import RoleplayBot
@@ -64,31 +58,12 @@ OOC_CHOICES = [
     app_commands.Choice(name="mark: include OOC lines, marked as OOC", value="mark"),
     app_commands.Choice(name="default: follow the server's OOC_MODE", value=OOC_DEFAULT),
 ]
-T = TypeVar("T")
 
 TRANSCRIPT_CHOICES = [
     app_commands.Choice(name="Send it to me", value="me"),
     app_commands.Choice(name="Post it in the channel", value="channel"),
     app_commands.Choice(name="No transcript", value="none"),
 ]
-
-
-async def while_quiet(bot: RoleplayBot, channel_id: int, work: Callable[[], Awaitable[T]]) -> T:
-    """Stop the channel's reply in progress and pending turns, then run `work` between turns."""
-    roleplay = bot.get_cog("Roleplay")
-    if not isinstance(roleplay, Roleplay):
-        return await work()
-    stream = roleplay.streams.get(channel_id)
-    if stream is not None:
-        stream.stop()
-    roleplay.scheduler.cancel(channel_id)
-
-    async def guarded() -> T:
-        # A stopped turn may have queued a persona-to-persona follow-up meanwhile.
-        roleplay.scheduler.cancel(channel_id)
-        return await work()
-
-    return await roleplay.scheduler.run_now(channel_id, guarded)
 
 
 @app_commands.guild_only()
@@ -100,20 +75,14 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
     def __init__(self, bot: RoleplayBot) -> None:
         self.bot = bot
         self.services = bot.services
-        self.engine = bot.services.engine
+        self.runtime = bot.services.runtime
         self.store = bot.services.store
         super().__init__()
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    @property
-    def roleplay(self) -> Roleplay | None:
-        """The Roleplay cog, when loaded."""
-        cog = self.bot.get_cog("Roleplay")
-        return cog if isinstance(cog, Roleplay) else None
-
     async def _running(self, channel_id: int) -> ChannelConfig:
-        config = await self.engine.channel(channel_id)
+        config = await self.runtime.scene(channel_id)
         if config is None or not config.enabled:
             raise UserFacingError(
                 "There's no scene running in this channel — start one with `/scene start`."
@@ -130,30 +99,9 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             )
         return [available[pid] for pid in dict.fromkeys(ids)]
 
-    async def _target(self, channel: SceneChannel, persona: Persona) -> ReplyTarget:
-        roleplay = self.roleplay
-        if roleplay is None:
-            return ChannelTarget(channel, persona.name)
-        return await roleplay.target_for(channel, persona)
-
     async def _greet(self, channel: SceneChannel, guild_id: int, persona: Persona) -> bool:
         """Post a persona's greeting and remember it as its own line; False if none was posted."""
-        text = resolve_macros(persona.first_message, char=persona.name, user=NO_PLAYERS).strip()
-        if not text:
-            return False
-        target = await self._target(channel, persona)
-        ids: list[int] = []
-        try:
-            for chunk in split_for_discord(text, limit=2000 - len(target.header)):
-                await self.services.pacer.take(channel.id)
-                ids.append(await target.send(chunk, view=None))
-        except discord.HTTPException as error:
-            log.warning("Could not post %s's greeting in %s: %s", persona.id, channel.id, error)
-            return False
-        reply_id = await self.store.begin_reply(channel.id, guild_id, persona.id, persona.name)
-        await self.store.finish_reply(reply_id, text, ReplyStatus.COMPLETE, ids)
-        self.engine.invalidate_channel(channel.id)
-        return True
+        return await self.runtime.greet(channel.id, guild_id, persona)
 
     async def _post(self, channel: SceneChannel, text: str, **kwargs: Any) -> None:
         await self.services.pacer.take(channel.id)
@@ -192,7 +140,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         if new_thread and not isinstance(channel, discord.TextChannel):
             raise UserFacingError("A new thread can only be started from a text channel.")
         if not new_thread:
-            existing = await self.engine.channel(channel.id)
+            existing = await self.runtime.scene(channel.id)
             if existing is not None and existing.enabled:
                 raise UserFacingError(
                     f"**{existing.scene_name or 'A scene'}** is already running here. End it "
@@ -201,7 +149,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         await interaction.response.defer(ephemeral=True, thinking=True)
         if isinstance(channel, discord.TextChannel) and new_thread:
             channel = await self._new_thread(channel, name, interaction.user)
-        existing = await self.engine.channel(channel.id)
+        existing = await self.runtime.scene(channel.id)
         config = dataclasses.replace(
             existing or ChannelConfig(channel_id=channel.id, guild_id=guild_id),
             enabled=True,
@@ -209,7 +157,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             scene_name=name,
             scene_setting=setting or "",
         )
-        await self.engine.save_channel(config)
+        await self.runtime.configure(config)
         names = ", ".join(p.name for p in cast)
         mode = describe_mode(config, self.bot.settings.lull_seconds)
         card = f"🎬 **{discord.utils.escape_markdown(name)}**"
@@ -257,10 +205,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         choice = transcript.value if transcript else "me"
         await interaction.response.defer(ephemeral=True, thinking=True)
 
-        async def turn_off() -> None:
-            await self.engine.save_channel(dataclasses.replace(config, enabled=False))
-
-        await while_quiet(self.bot, channel.id, turn_off)
+        await self.runtime.end_scene(config)
         name = config.scene_name or "The scene"
         notice = f"🎬 **{discord.utils.escape_markdown(name)}** has ended. Thanks for playing!"
         filename = transcript_filename(config.scene_name)
@@ -298,7 +243,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
     async def reset(self, interaction: Interaction) -> None:
         """Wipe this channel's memory for good (asks first); the scene's settings stay."""
         channel = scene_channel(interaction)
-        if await self.engine.channel(channel.id) is None:
+        if await self.runtime.scene(channel.id) is None:
             raise UserFacingError(
                 "Roleplay was never set up in this channel; there's nothing to wipe."
             )
@@ -316,15 +261,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             )
             return
 
-        async def wipe() -> dict[str, int]:
-            async with self.engine.folding_held():  # no fold may save the wiped lines
-                wiped = await self.store.wipe_channel(channel.id)
-                self.engine.invalidate_channel(channel.id)
-            if self.roleplay is not None:
-                self.roleplay.last_reply.pop(channel.id, None)
-            return wiped
-
-        wiped = await while_quiet(self.bot, channel.id, wipe)
+        wiped = await self.runtime.erase_scene(channel.id)
         await interaction.edit_original_response(
             content=(
                 f"🧹 Memory wiped: {wiped.get('messages', 0)} message(s), "
@@ -351,7 +288,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         if len(config.cast) >= MAX_CAST:
             raise UserFacingError(f"A scene seats at most {MAX_CAST} personas.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self.engine.save_channel(dataclasses.replace(config, cast=(*config.cast, joining.id)))
+        await self.runtime.configure(dataclasses.replace(config, cast=(*config.cast, joining.id)))
         greeted = greet and await self._greet(channel, channel.guild.id, joining)
         note = " and greeted the scene" if greeted else ""
         await interaction.followup.send(f"➕ {joining.name} joined the cast{note}.", ephemeral=True)
@@ -367,7 +304,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         if persona not in config.cast:
             raise UserFacingError(f"`{persona}` is not in this scene's cast.")
         left = tuple(pid for pid in config.cast if pid != persona)
-        await self.engine.save_channel(dataclasses.replace(config, cast=left))
+        await self.runtime.configure(dataclasses.replace(config, cast=left))
         leaving = await self.services.personas.get(channel.guild.id, persona)
         name = leaving.name if leaving else persona
         warning = " The cast is empty now, so nobody will answer." if not left else ""
@@ -396,7 +333,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             reply_mode="auto" if mode.value == "auto" else "addressed",
             lull_seconds=config.lull_seconds if lull is None else lull,
         )
-        await self.engine.save_channel(updated)
+        await self.runtime.configure(updated)
         described = describe_mode(updated, self.bot.settings.lull_seconds)
         await interaction.response.send_message(f"⚙️ The scene now {described}.", ephemeral=True)
 
@@ -411,8 +348,8 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         channel = scene_channel(interaction)
         config = await self._running(channel.id)
         updated = dataclasses.replace(config, ooc_mode=ooc_override(handling.value))
-        await self.engine.save_channel(updated)
-        described = describe_ooc(updated, self.engine.config.ooc_mode)
+        await self.runtime.configure(updated)
+        described = describe_ooc(updated, self.runtime.config.ooc_mode)
         await interaction.response.send_message(
             f"💬 Out-of-character lines are now {described}. They are never answered.",
             ephemeral=True,
@@ -443,14 +380,16 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             generation = {} if reset else dict(config.generation)
             generation.update(changes)
             updated = dataclasses.replace(config, generation=generation)
-            await self.engine.save_channel(updated)
+            await self.runtime.configure(updated)
         if reset:
             headline = "🎛️ Tuning reset" + (", then updated." if changes else ".")
         else:
             headline = "🎛️ Tuning updated." if changes else "🎛️ This scene's tuning:"
-        engine = self.engine.config
+        engine = self.runtime.config
         defaults = SamplingParams(engine.temperature, engine.top_p, engine.reply_tokens)
-        cast = [(p, self.engine.sampling_for(p, updated)) for p in await self.engine.cast(updated)]
+        cast = [
+            (p, self.runtime.sampling_for(p, updated)) for p in await self.runtime.cast(updated)
+        ]
         await interaction.response.send_message(
             tuning_report(updated, cast, defaults, headline), ephemeral=True
         )
@@ -476,7 +415,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             scene_name=config.scene_name if name is None else name,
             scene_setting=config.scene_setting if setting is None else setting,
         )
-        await self.engine.save_channel(updated)
+        await self.runtime.configure(updated)
         text = f"📜 The scene is now **{discord.utils.escape_markdown(updated.scene_name)}**"
         if updated.scene_setting:
             text += f"\n{updated.scene_setting}"
@@ -486,12 +425,12 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
     async def status(self, interaction: Interaction) -> None:
         """Show this scene's cast, mode, memory, summary and token use."""
         channel = scene_channel(interaction)
-        config = await self.engine.channel(channel.id)
+        config = await self.runtime.scene(channel.id)
         if config is None:
             raise UserFacingError(
                 "Roleplay was never set up in this channel — start a scene with `/scene start`."
             )
-        cast = await self.engine.cast(config)
+        cast = await self.runtime.cast(config)
         messages = await self.store.count_messages(channel.id)
         pins = await self.store.list_pins(channel.id)
         summary = await self.store.get_summary(channel.id)
@@ -510,7 +449,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         )
         embed.add_field(
             name="Out of character",
-            value=describe_ooc(config, self.engine.config.ooc_mode),
+            value=describe_ooc(config, self.runtime.config.ooc_mode),
             inline=False,
         )
         overrides = describe_overrides(config.generation)

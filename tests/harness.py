@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.bot import RoleplayBot, create_bot
 from bot.config import Settings
-from bot.memory import ChannelConfig
+from bot.memory import ChannelConfig, NewMessage
 from bot.services import Services, open_services
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord.harness import pointed_at, running
@@ -81,8 +81,39 @@ class Scene:
             reply_mode=reply_mode,  # type: ignore[arg-type]
             **fields,
         )
-        await self.services.engine.save_channel(config)
+        await self.services.runtime.configure(config)
         return config
+
+    async def remember(self, user: User, text: str, *, discord_id: int) -> None:
+        """Put an old player line into memory as if the bot had seen it (caches stay coherent)."""
+        await self.services.runtime.memory.remember(
+            NewMessage(
+                channel_id=self.channel.id,
+                guild_id=self.guild.id,
+                discord_id=discord_id,
+                author_id=user.id,
+                author_name=user.global_name or user.username,
+                text=text,
+            )
+        )
+
+    async def eventually(
+        self, check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0
+    ) -> Any:
+        """Poll an async `check` until it returns something truthy; return that."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = await check()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"condition not met within {timeout}s")
+            await asyncio.sleep(0.02)
+
+    async def summary_text(self, persona_id: str | None = None) -> str | None:
+        """The scene's current summary text (or a late joiner's), from memory."""
+        summary = await self.services.store.get_summary(self.channel.id, persona_id)
+        return None if summary is None else summary.text
 
     async def say(
         self, user: User, content: str, *, channel_id: int | None = None, **kwargs: Any
@@ -107,9 +138,14 @@ class Scene:
         channel_id: int | None = None,
         timeout: float = 10.0,
     ) -> StoredMessage:
-        """Wait until `count` persona replies exist and the newest is final (no marker)."""
+        """Wait until `count` persona replies exist, the newest is final (no marker) and the
+        runtime has stored it (nobody is speaking in the channel any more).
+        """
+        runtime = self.services.runtime
 
         def done() -> StoredMessage | None:
+            if runtime.is_speaking(channel_id or self.channel.id):
+                return None
             messages = self.persona_messages(channel_id)
             if len(messages) < count:
                 return None

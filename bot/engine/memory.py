@@ -1,19 +1,34 @@
-"""The channel memory the engine keeps in process: configs, windows, sheets, summaries."""
+"""A scene's memory as the runtime sees it: the store plus caches it keeps coherent itself.
+
+Every write of a reply's state and every erase goes through here, so no caller ever has to
+invalidate a cache by hand.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.catalog import PersonaCatalog
 from bot.engine.types import EngineConfig
-from bot.llm import LLMClient, Usage
-from bot.memory import ChannelConfig, MessageRecord, NewMessage, Store, UsageRecord
+from bot.llm import Usage
+from bot.memory import (
+    ChannelConfig,
+    MessageRecord,
+    NewMessage,
+    NotFoundError,
+    Store,
+    Summary,
+    UsageRecord,
+)
 from bot.models import AuthorKind, HistoryLine, Persona, PlayerSheet, ReplyStatus
 from bot.tokens import TokenEstimator
+
+HIDDEN_STATUSES = frozenset({ReplyStatus.STREAMING, ReplyStatus.FAILED})
+"""Replies the prompt never sees: still being written, or nothing usable came."""
 
 
 @dataclass
@@ -21,26 +36,25 @@ class Window:
     """A channel's recent history, kept in memory so a turn never re-reads the database."""
 
     rows: deque[tuple[int, HistoryLine]] = field(default_factory=deque)
+    unsettled: set[int] = field(default_factory=set)
+    """Replies in the window that were interrupted: they answer nobody."""
 
 
-class ChannelMemory:
-    """Caches of what the database holds for each channel, kept coherent with it."""
+class SceneMemory:
+    """Caches of what the database holds for each channel, written through and kept coherent."""
 
     def __init__(
         self,
         *,
         store: Store,
-        llm: LLMClient,
         personas: PersonaCatalog,
         config: EngineConfig,
-        estimator: TokenEstimator | None = None,
+        estimator: TokenEstimator,
     ) -> None:
         self.store = store
-        self.llm = llm
         self.personas = personas
         self.config = config
-        self._dialect = llm.dialect
-        self._estimator = estimator or TokenEstimator()
+        self.estimator = estimator
         self._channels: dict[int, ChannelConfig | None] = {}
         self._windows: dict[int, Window] = {}
         self._sheets: dict[tuple[int | None, int], PlayerSheet | None] = {}
@@ -48,11 +62,10 @@ class ChannelMemory:
         """Each summary's text, the memory id it covers to, and its version's id."""
         self._joins: dict[int, dict[str, int]] = {}
         self._pins: dict[int, tuple[str, ...]] = {}
-        self._summarizing: dict[int, asyncio.Task[None]] = {}
-        self._folding_held = 0
-        """While above 0, memory is being erased and no history is folded."""
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         """This process's name on turn leases."""
+
+    # ---- scene settings ----------------------------------------------------------------------
 
     async def channel(self, channel_id: int) -> ChannelConfig | None:
         """The channel's roleplay configuration (cached), or None if never configured."""
@@ -62,16 +75,20 @@ class ChannelMemory:
         self._channels[channel_id] = config
         return config
 
-    async def save_channel(self, config: ChannelConfig) -> None:
+    async def save_channel(self, config: ChannelConfig) -> ChannelConfig:
         """Persist a channel's configuration and refresh the cache."""
         await self.store.save_channel(config)
-        self._channels[config.channel_id] = await self.store.get_channel(config.channel_id)
+        saved = await self.store.get_channel(config.channel_id)
+        self._channels[config.channel_id] = saved
         self._joins.pop(config.channel_id, None)
+        return saved or config
 
     async def cast(self, config: ChannelConfig) -> list[Persona]:
         """The personas seated in a channel's scene, in cast order (unknown ids skipped)."""
         available = await self.personas.for_guild(config.guild_id)
         return [available[pid] for pid in config.cast if pid in available]
+
+    # ---- lines -------------------------------------------------------------------------------
 
     async def remember(self, message: NewMessage) -> MessageRecord:
         """Store an incoming message before anything else happens, and add it to the window."""
@@ -81,21 +98,225 @@ class ChannelMemory:
             self._insert(window, record.id, await self._line(record))
         return record
 
-    async def message_edited(self, discord_id: int, text: str) -> None:
-        """Remember an edit made in Discord."""
-        record = await self.store.get_by_discord_id(discord_id)
-        if record is not None and await self.store.edit_message(discord_id, text):
-            self._windows.pop(record.channel_id, None)
+    async def known(self, discord_id: int) -> MessageRecord | None:
+        """The stored line a Discord message belongs to, if any."""
+        return await self.store.get_by_discord_id(discord_id)
 
-    async def message_deleted(self, discord_id: int) -> MessageRecord | None:
-        """Forget a message deleted in Discord; returns what was forgotten."""
+    async def edit_line(self, discord_id: int, text: str) -> bool:
+        """Remember an edit made in Discord; False if the message is unknown or unchanged."""
         record = await self.store.get_by_discord_id(discord_id)
-        if record is not None and await self.store.delete_message(discord_id):
-            self._windows.pop(record.channel_id, None)
-            return record
+        if record is None or not await self.store.edit_message(discord_id, text):
+            return False
+        self._windows.pop(record.channel_id, None)
+        return True
+
+    async def forget_line(self, discord_id: int) -> MessageRecord | None:
+        """Forget the line a deleted Discord message belonged to; returns what was forgotten."""
+        record = await self.store.get_by_discord_id(discord_id)
+        if record is None or not await self.store.delete_message(discord_id):
+            return None
+        self._windows.pop(record.channel_id, None)
+        return record
+
+    async def keep_parts(self, record: MessageRecord, text: str, ids: Sequence[int]) -> None:
+        """A reply lost some of its messages: keep only the text the others show."""
+        try:
+            await self.store.finish_reply(record.id, text, record.status, tuple(ids))
+        except NotFoundError:
+            return
+        self._windows.pop(record.channel_id, None)
+
+    # ---- replies -----------------------------------------------------------------------------
+
+    async def begin_reply(
+        self, channel_id: int, guild_id: int | None, persona: Persona, reply_to: int | None
+    ) -> int:
+        """Create a reply's memory row, status streaming, before any of it shows."""
+        return await self.store.begin_reply(
+            channel_id=channel_id,
+            guild_id=guild_id,
+            persona_id=persona.id,
+            author_name=persona.name,
+            reply_to=reply_to,
+        )
+
+    async def reply_progress(self, reply_id: int, text: str, discord_ids: Sequence[int]) -> None:
+        """Keep what a streaming reply shows so far: a crash then loses nothing seen."""
+        await self.store.save_progress(reply_id, text, tuple(discord_ids))
+
+    async def finish_reply(
+        self, reply_id: int, text: str, status: ReplyStatus, discord_ids: Sequence[int]
+    ) -> MessageRecord | None:
+        """Store a reply's final text and status; None if it was deleted meanwhile."""
+        try:
+            record = await self.store.finish_reply(reply_id, text, status, tuple(discord_ids))
+        except NotFoundError:
+            return None
+        self._settled(record)
+        return record
+
+    async def add_alternative(
+        self, reply_id: int, text: str, status: ReplyStatus, discord_ids: Sequence[int]
+    ) -> MessageRecord | None:
+        """Store a regenerated reply as a new alternative, now the one shown."""
+        try:
+            record = await self.store.add_alternative(reply_id, text, status)
+            await self.store.set_discord_ids(reply_id, tuple(discord_ids))
+        except NotFoundError:
+            return None
+        self._windows.pop(record.channel_id, None)
+        return record
+
+    async def select_alternative(self, reply_id: int, index: int) -> MessageRecord:
+        """Show another alternative of a reply; memory follows what is shown."""
+        record = await self.store.select_alternative(reply_id, index)
+        self._windows.pop(record.channel_id, None)
+        return record
+
+    async def set_reply_messages(self, reply_id: int, discord_ids: Sequence[int]) -> None:
+        """Record which Discord messages show a reply now."""
+        await self.store.set_discord_ids(reply_id, tuple(discord_ids))
+
+    async def drop_reply(self, reply_id: int) -> None:
+        """Forget a reply nobody saw (stopped before any text showed)."""
+        record = await self.store.get_message(reply_id)
+        if record is None:
+            return
+        if record.discord_ids:
+            await self.store.delete_message(record.discord_ids[0])
+        else:
+            await self.store.finish_reply(reply_id, "", ReplyStatus.FAILED, ())
+        self._windows.pop(record.channel_id, None)
+
+    async def reply(self, reply_id: int) -> MessageRecord | None:
+        """A stored reply (or any line) by memory id."""
+        return await self.store.get_message(reply_id)
+
+    async def unfinished_replies(self, channel_ids: Sequence[int]) -> list[MessageRecord]:
+        """Replies a crash left streaming in these channels, oldest first."""
+        return await self.store.unfinished_replies(channel_ids)
+
+    def _settled(self, record: MessageRecord) -> None:
+        window = self._windows.get(record.channel_id)
+        if window is None:
+            return
+        if record.status in HIDDEN_STATUSES or not record.text:
+            self._remove(window, record.id)
+            return
+        line = self._line_now(record)
+        self._remove(window, record.id)
+        self._insert(window, record.id, line)
+        if record.status is ReplyStatus.INTERRUPTED:
+            window.unsettled.add(record.id)
+
+    # ---- what the scheduler asks -------------------------------------------------------------
+
+    async def recent_speakers(self, channel_id: int, limit: int = 8) -> list[str]:
+        """Persona ids of the latest persona lines, oldest first."""
+        window = await self.window(channel_id)
+        speakers: list[str] = []
+        for _, line in reversed(window.rows):
+            if line.kind is AuthorKind.PERSONA and line.persona_id:
+                speakers.append(line.persona_id)
+                if len(speakers) >= limit:
+                    break
+        speakers.reverse()
+        return speakers
+
+    async def newest_reply_id(self, channel_id: int, *, before: int | None = None) -> int | None:
+        """Memory id of the newest persona reply (older than `before`, if given)."""
+        window = await self.window(channel_id)
+        for row_id, line in reversed(window.rows):
+            if line.kind is AuthorKind.PERSONA and (before is None or row_id < before):
+                return row_id
         return None
 
-    def invalidate_channel(self, channel_id: int) -> None:
+    async def has_later_reply(self, channel_id: int, reply_id: int) -> bool:
+        """Whether a persona reply newer than `reply_id` exists (streaming ones included)."""
+        later = await self.store.messages_after(channel_id, reply_id, limit=200)
+        return any(record.kind is AuthorKind.PERSONA for record in later)
+
+    async def unanswered(self, channel_id: int) -> int | None:
+        """Memory id of the newest line if it still waits for an answer, else None.
+
+        A finished persona reply answers everything before it; an interrupted one answers
+        nobody, so the player line before it counts as unanswered again.
+        """
+        window = await self.window(channel_id)
+        for row_id, line in reversed(window.rows):
+            if line.kind is AuthorKind.HUMAN:
+                return None if line.ooc else row_id
+            if row_id not in window.unsettled:
+                return None
+        return None
+
+    # ---- players and summaries ---------------------------------------------------------------
+
+    async def sheet(self, guild_id: int | None, user_id: int) -> PlayerSheet | None:
+        """A player's sheet as the prompt sees it (the guild's, else their global one)."""
+        key = (guild_id, user_id)
+        if key not in self._sheets:
+            self._sheets[key] = await self.store.get_sheet(user_id, guild_id)
+        return self._sheets[key]
+
+    async def save_sheet(self, sheet: PlayerSheet, guild_id: int | None) -> None:
+        """Store a player's sheet; their label changes in every cached window."""
+        await self.store.save_sheet(sheet, guild_id)
+        self.player_changed(sheet.user_id)
+
+    async def clear_sheet(self, user_id: int, guild_id: int | None) -> bool:
+        """Remove a player's sheet; False if there was none."""
+        cleared = await self.store.clear_sheet(user_id, guild_id)
+        self.player_changed(user_id)
+        return cleared
+
+    def player_changed(self, user_id: int | None) -> None:
+        """A player's sheet changed (None: any player): their label and sheet are read again."""
+        for key in [k for k in self._sheets if user_id is None or k[1] == user_id]:
+            del self._sheets[key]
+        self._windows.clear()
+
+    def player_forgotten(self, user_id: int | None) -> None:
+        """A player was forgotten: drop every cached view their data or its summaries reach."""
+        self.player_changed(user_id)
+        self._pins.clear()
+        self._summaries.clear()
+
+    async def summary(
+        self, channel_id: int, persona_id: str | None = None
+    ) -> tuple[str | None, int | None, int | None]:
+        """The channel's summary (or a late joiner's): text, id it covers to, version id."""
+        key = channel_id if persona_id is None else (channel_id, persona_id)
+        cached = self._summaries.get(key)
+        if cached is None:
+            summary = await self.store.get_summary(channel_id, persona_id)
+            cached = (
+                (summary.text, summary.covers_until, summary.id) if summary else (None, None, None)
+            )
+            self._summaries[key] = cached
+        return cached
+
+    def summary_saved(self, channel_id: int, persona_id: str | None, summary: Summary) -> None:
+        """A fold saved a new summary version."""
+        key = channel_id if persona_id is None else (channel_id, persona_id)
+        self._summaries[key] = (summary.text, summary.covers_until, summary.id)
+
+    async def pins(self, channel_id: int) -> tuple[str, ...]:
+        """The channel's pinned facts."""
+        pins = self._pins.get(channel_id)
+        if pins is None:
+            pins = tuple(pin.text for pin in await self.store.list_pins(channel_id))
+            self._pins[channel_id] = pins
+        return pins
+
+    async def joined(self, channel_id: int) -> dict[str, int]:
+        """When each cast member joined: the last memory id before it (0 = from the start)."""
+        joined = self._joins.get(channel_id)
+        if joined is None:
+            joined = self._joins[channel_id] = await self.store.cast_joined(channel_id)
+        return joined
+
+    def channel_changed(self, channel_id: int) -> None:
         """Drop every cached view of a channel (after a wipe, rewind or summary edit)."""
         self._channels.pop(channel_id, None)
         self._windows.pop(channel_id, None)
@@ -108,137 +329,24 @@ class ChannelMemory:
         ]:
             del self._summaries[key]
 
-    def invalidate_player(self, user_id: int | None) -> None:
-        """A player's sheet changed: their label and sheet are looked up again.
-
-        None stands for any player (another process's reports may have been missed). Also
-        registered with `Store.on_sheet_changed` for sheets changed by other processes.
-        """
-        for key in [k for k in self._sheets if user_id is None or k[1] == user_id]:
-            del self._sheets[key]
-        self._windows.clear()
-
-    def invalidate_forgotten(self, user_id: int | None) -> None:
-        """A player was forgotten: drop every cached view their data or its summaries reach.
-
-        Their lines leave every window and their pins every pin list. Summaries built from
-        their lines were erased, so every cached summary is read again and each window
-        reloads from what the summary now covers (all that remains, if it was erased).
-        None stands for any player (forgets may have been missed): every sheet goes too.
-        """
-        self.invalidate_player(user_id)
-        self._pins.clear()
-        self._summaries.clear()
-
-    async def recent_speakers(self, channel_id: int, limit: int = 8) -> list[str]:
-        """Persona ids of the latest persona lines, oldest first."""
-        window = await self._window(channel_id)
-        speakers: list[str] = []
-        for _, line in reversed(window.rows):
-            if line.kind is AuthorKind.PERSONA and line.persona_id:
-                speakers.append(line.persona_id)
-                if len(speakers) >= limit:
-                    break
-        speakers.reverse()
-        return speakers
-
-    async def newest_reply_id(self, channel_id: int, *, before: int | None = None) -> int | None:
-        """Memory id of the newest persona reply (older than `before`, if given)."""
-        window = await self._window(channel_id)
-        for row_id, line in reversed(window.rows):
-            if line.kind is AuthorKind.PERSONA and (before is None or row_id < before):
-                return row_id
-        return None
-
-    async def has_later_reply(self, channel_id: int, reply_id: int) -> bool:
-        """Whether a persona reply newer than `reply_id` exists (streaming ones included)."""
-        later = await self.store.messages_after(channel_id, reply_id, limit=200)
-        return any(record.kind is AuthorKind.PERSONA for record in later)
-
-    async def needs_answer(self, channel_id: int) -> bool:
-        """Whether the newest line of the scene is not already a persona's reply."""
-        window = await self._window(channel_id)
-        return not window.rows or window.rows[-1][1].kind is not AuthorKind.PERSONA
-
-    async def _sheet(self, guild_id: int | None, user_id: int) -> PlayerSheet | None:
-        key = (guild_id, user_id)
-        if key not in self._sheets:
-            self._sheets[key] = await self.store.get_sheet(user_id, guild_id)
-        return self._sheets[key]
-
-    async def _line(self, record: MessageRecord) -> HistoryLine:
-        speaker = record.author_name
-        if record.kind is AuthorKind.HUMAN and record.author_id is not None:
-            sheet = await self._sheet(record.guild_id, record.author_id)
-            if sheet is not None and sheet.name:
-                speaker = sheet.name
-        return HistoryLine(
-            speaker=speaker,
-            text=record.text,
-            kind=record.kind,
-            persona_id=record.persona_id,
-            user_id=record.author_id if record.kind is AuthorKind.HUMAN else None,
-            ooc=record.ooc,
-            tokens=self._estimator.estimate_raw(record.text),
-        )
-
-    async def _summary(
-        self, channel_id: int, persona_id: str | None = None
-    ) -> tuple[str | None, int | None]:
-        """The channel's summary (or one late-joining persona's) and the id it covers to."""
-        text, covers_until, _ = await self._summary_version(channel_id, persona_id)
-        return text, covers_until
-
-    async def _summary_version(
-        self, channel_id: int, persona_id: str | None = None
-    ) -> tuple[str | None, int | None, int | None]:
-        """Like `_summary`, with the id of the version (None when there is no summary)."""
-        key = channel_id if persona_id is None else (channel_id, persona_id)
-        cached = self._summaries.get(key)
-        if cached is None:
-            summary = await self.store.get_summary(channel_id, persona_id)
-            cached = (
-                (summary.text, summary.covers_until, summary.id) if summary else (None, None, None)
-            )
-            self._summaries[key] = cached
-        return cached
-
-    async def _joined(self, channel_id: int) -> dict[str, int]:
-        """When each cast member joined: the last memory id before it (0 = from the start)."""
-        joined = self._joins.get(channel_id)
-        if joined is None:
-            joined = self._joins[channel_id] = await self.store.cast_joined(channel_id)
-        return joined
-
-    async def _window(self, channel_id: int) -> Window:
+    def window_moved(self, channel_id: int, covers_until: int) -> None:
+        """A fold covered history up to `covers_until`: those lines leave the window."""
         window = self._windows.get(channel_id)
-        if window is not None:
-            return window
-        _, covers_until = await self._summary(channel_id)
-        records = await self.store.window(
-            channel_id, limit=self.config.window_rows, after_id=covers_until
-        )
-        window = Window()
-        for record in records:
-            if record.status is ReplyStatus.STREAMING:
-                continue
-            window.rows.append((record.id, await self._line(record)))
-        self._windows[channel_id] = window
-        return window
+        if window is None:
+            return
+        while window.rows and window.rows[0][0] <= covers_until:
+            window.unsettled.discard(window.rows.popleft()[0])
 
-    def _insert(self, window: Window, row_id: int, line: HistoryLine) -> None:
-        """Add a line in memory-id order (a reply's id dates from when it began streaming)."""
-        rows = window.rows
-        position = len(rows)
-        while position and rows[position - 1][0] >= row_id:
-            if rows[position - 1][0] == row_id:
-                return  # already there (a duplicate delivery)
-            position -= 1
-        rows.insert(position, (row_id, line))
-        while len(rows) > self.config.window_rows:
-            rows.popleft()
+    async def catch_up(self, channel_id: int) -> None:
+        """Another process may have written to the channel: reload what we cached if so."""
+        window = self._windows.get(channel_id)
+        latest = await self.store.latest_id(channel_id)
+        if window is not None and (window.rows[-1][0] if window.rows else None) != latest:
+            self.channel_changed(channel_id)
 
-    async def _record_usage(
+    # ---- usage -------------------------------------------------------------------------------
+
+    async def record_usage(
         self,
         *,
         guild_id: int | None,
@@ -260,3 +368,71 @@ class ChannelMemory:
                 cost_usd=usage.cost_usd,
             )
         )
+
+    # ---- the window --------------------------------------------------------------------------
+
+    async def window(self, channel_id: int) -> Window:
+        """The channel's recent history after its summary, loaded once and kept current."""
+        window = self._windows.get(channel_id)
+        if window is not None:
+            return window
+        _, covers_until, _ = await self.summary(channel_id)
+        records = await self.store.window(
+            channel_id, limit=self.config.window_rows, after_id=covers_until
+        )
+        window = Window()
+        for record in records:
+            if record.status in HIDDEN_STATUSES or (
+                record.kind is AuthorKind.PERSONA and not record.text
+            ):
+                continue
+            window.rows.append((record.id, await self._line(record)))
+            if record.status is ReplyStatus.INTERRUPTED:
+                window.unsettled.add(record.id)
+        self._windows[channel_id] = window
+        return window
+
+    async def _line(self, record: MessageRecord) -> HistoryLine:
+        speaker = record.author_name
+        if record.kind is AuthorKind.HUMAN and record.author_id is not None:
+            sheet = await self.sheet(record.guild_id, record.author_id)
+            if sheet is not None and sheet.name:
+                speaker = sheet.name
+        return self._line_as(record, speaker)
+
+    def _line_now(self, record: MessageRecord) -> HistoryLine:
+        """A persona line needs no sheet look-up."""
+        return self._line_as(record, record.author_name)
+
+    def _line_as(self, record: MessageRecord, speaker: str) -> HistoryLine:
+        return HistoryLine(
+            speaker=speaker,
+            text=record.text,
+            kind=record.kind,
+            persona_id=record.persona_id,
+            user_id=record.author_id if record.kind is AuthorKind.HUMAN else None,
+            ooc=record.ooc,
+            tokens=self.estimator.estimate_raw(record.text),
+        )
+
+    def _insert(self, window: Window, row_id: int, line: HistoryLine) -> None:
+        """Add a line in memory-id order (a reply's id dates from when it began streaming)."""
+        rows = window.rows
+        position = len(rows)
+        while position and rows[position - 1][0] >= row_id:
+            if rows[position - 1][0] == row_id:
+                return  # already there (a duplicate delivery)
+            position -= 1
+        rows.insert(position, (row_id, line))
+        while len(rows) > self.config.window_rows:
+            window.unsettled.discard(rows.popleft()[0])
+
+    @staticmethod
+    def _remove(window: Window, row_id: int) -> None:
+        window.unsettled.discard(row_id)
+        for index in range(len(window.rows) - 1, -1, -1):
+            if window.rows[index][0] == row_id:
+                del window.rows[index]
+                return
+            if window.rows[index][0] < row_id:
+                return

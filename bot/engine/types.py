@@ -23,6 +23,16 @@ class EngineConfig:
     window_rows: int = 4000
     shared_store: bool = False
     """Several processes share the memory: turns take a database lease, caches are checked."""
+    lull_seconds: float = 3.0
+    """In auto mode, seconds of quiet before a persona joins in (a channel may override)."""
+    proxy_wait_seconds: float = 1.5
+    """Wait this long after a message in channels where proxies (PluralKit) post."""
+    user_cooldown_seconds: float = 2.0
+    """A player writing faster than this is answered once they pause (lines are merged)."""
+    persona_turn_budget: int = 1
+    """Persona-to-persona replies allowed after one human line."""
+    backfill_limit: int = 200
+    """At most this many missed messages per channel are read back after a restart."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,7 +282,7 @@ def message_from_row(row: Row) -> MessageRecord:
 def require_finished(status: ReplyStatus) -> None:
     """Refuse `streaming` as the final status of a reply (raises ValueError)."""
     if status is ReplyStatus.STREAMING:
-        raise ValueError("a finished reply is complete or interrupted, not streaming")
+        raise ValueError("a finished reply is complete, interrupted or failed, not streaming")
 
 
 def split_discord_ids(discord_ids: Sequence[int]) -> tuple[int | None, str]:

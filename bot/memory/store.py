@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -242,6 +242,12 @@ class Store(ABC):
     @abstractmethod
     async def get_message(self, message_id: int) -> MessageRecord | None:
         """A stored message by memory id."""
+
+    @abstractmethod
+    async def unfinished_replies(
+        self, channel_ids: Collection[int] | None = None
+    ) -> list[MessageRecord]:
+        """Replies still streaming (left so by a crash), oldest first, in those channels."""
 
     @abstractmethod
     async def get_by_discord_id(self, discord_id: int) -> MessageRecord | None:

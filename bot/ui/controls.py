@@ -10,11 +10,13 @@ from typing import Any, Protocol
 
 import discord
 
+from bot.engine import Ending, Look
+
 ACTIONS = ("regen", "prev", "next", "cont", "stop", "retry")
 
 
 class ReplyActions(Protocol):
-    """What the buttons ask of the roleplay layer."""
+    """What the buttons ask of the roleplay layer (the Roleplay cog)."""
 
     async def on_reply_action(
         self, interaction: discord.Interaction[Any], action: str, reply_id: int
@@ -76,6 +78,24 @@ def streaming_controls(reply_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ReplyButton("stop", reply_id, emoji="⏹️", label="Stop"))
     return view
+
+
+def ending_controls(ending: Ending) -> discord.ui.View | None:
+    """The buttons a reply gets in its terminal look (None: a greeting, no buttons)."""
+    controls = ending.controls
+    if controls is None:
+        return None
+    failed = ending.look in (Look.FAILED, Look.INTERRUPTED)
+    can_continue = ending.look is Look.CUT or (
+        ending.look is Look.INTERRUPTED and bool(ending.text.strip())
+    )
+    return reply_controls(
+        controls.reply_id,
+        swipe_index=controls.swipe_index,
+        swipe_count=controls.swipe_count,
+        can_continue=can_continue,
+        failed=failed,
+    )
 
 
 def reply_controls(

@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 
 from bot.bot import RoleplayBot, explain_error, reply_ephemeral
+from bot.engine import ChannelConfig, OocMode
 from bot.errors import UserFacingError
 from bot.llm import MAX_OUTPUT_TOKENS, SamplingParams
 from bot.llm.sampling import MIN_TEMPERATURE, MIN_TOP_P
-from bot.memory import ChannelConfig, OocMode
 from bot.models import Persona
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ async def channel_config(interaction: Interaction) -> ChannelConfig | None:
     """The roleplay configuration of the channel the command was used in."""
     if interaction.channel_id is None:
         return None
-    return await interaction.client.services.engine.channel(interaction.channel_id)
+    return await interaction.client.services.runtime.scene(interaction.channel_id)
 
 
 def persona_matches(personas: list[Persona], current: str) -> list[app_commands.Choice[str]]:
@@ -111,7 +111,7 @@ async def cast_personas(interaction: Interaction) -> list[Persona]:
     config = await channel_config(interaction)
     if config is None:
         return []
-    return await interaction.client.services.engine.cast(config)
+    return await interaction.client.services.runtime.cast(config)
 
 
 async def any_persona_choices(

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,7 +19,6 @@ from bot.text import sanitize_webhook_name
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-UNKNOWN_WEBHOOK = 10015
 INVALID_FORM_BODY = 50035
 DENIED_RETRY_SECONDS = 600.0
 WEBHOOK_PREFIX = "Ensemble"
@@ -108,10 +107,8 @@ class WebhookTarget:
         username: str,
         avatar_url: str | None,
         thread: discord.abc.Snowflake | None,
-        refresh: Callable[[], Awaitable[discord.Webhook | None]] | None = None,
     ) -> None:
         self.webhook = webhook
-        self._refresh = refresh
         self._username = sanitize_webhook_name(username)
         self._avatar_url = avatar_url
         self._thread = thread
@@ -126,16 +123,7 @@ class WebhookTarget:
             kwargs["view"] = view
         if self._avatar_url:
             kwargs["avatar_url"] = self._avatar_url
-        try:
-            message = await self.webhook.send(content, username=self._username, wait=True, **kwargs)
-        except discord.NotFound as error:
-            if error.code != UNKNOWN_WEBHOOK or self._refresh is None:
-                raise
-            webhook = await self._refresh()  # deleted by someone: make a new one, once
-            if webhook is None:
-                raise
-            self.webhook = webhook
-            message = await webhook.send(content, username=self._username, wait=True, **kwargs)
+        message = await self.webhook.send(content, username=self._username, wait=True, **kwargs)
         return message.id
 
     async def edit(self, message_id: int, content: str, *, view: discord.ui.View | None) -> None:
@@ -280,6 +268,13 @@ class PersonaWebhooks:
             picture = WebhookAvatar.of(image) if image is not None else None
         self._pictures[persona.id] = (stored, picture)
         return picture
+
+    async def existing(
+        self, channel: discord.TextChannel, persona: Persona
+    ) -> discord.Webhook | None:
+        """The persona's webhook as cached, whatever picture it wears (for housekeeping)."""
+        cached = self._cache.get((channel.id, persona.id))
+        return cached if cached is not None else await self.get(channel, persona)
 
     async def get(self, channel: discord.TextChannel, persona: Persona) -> discord.Webhook | None:
         """The persona's webhook in `channel`, wearing its picture; None without Manage Webhooks."""

@@ -35,12 +35,12 @@ async def test_the_new_sheet_reaches_the_prompt_at_once(scene):
     await scene.enable(cast=("narrator",))
     await scene.say(scene.alice, "I push the door open.")
     await wait_for_stored(scene, 1)
-    turn = await scene.services.engine.prepare(scene.channel.id, "narrator")
+    turn = await scene.services.runtime.preview(scene.channel.id, "narrator")
     assert "Ser Alys" not in str(turn.prompt.messages)  # the engine has cached "Alice"
 
     await slash(scene, "me set", scene.alice, name="Ser Alys", description="A rusty knight.")
 
-    turn = await scene.services.engine.prepare(scene.channel.id, "narrator")
+    turn = await scene.services.runtime.preview(scene.channel.id, "narrator")
     sheets = [m for m in turn.prompt.messages if m["role"] == "user_system"]
     assert sheets == [{"role": "user_system", "name": "Ser Alys", "content": "A rusty knight."}]
 
@@ -141,7 +141,7 @@ async def test_forget_asks_first_then_leaves_none_of_the_players_text_in_the_fil
         assert secret not in after, secret
     assert b"BOBSTAYS" in after  # other players' lines are untouched
     assert await store.get_sheet(scene.alice.id, scene.guild.id) is None
-    turn = await scene.services.engine.prepare(scene.channel.id, "narrator")
+    turn = await scene.services.runtime.preview(scene.channel.id, "narrator")
     assert "MESSAGESECRET" not in str(turn.prompt.messages)
 
 

@@ -26,7 +26,7 @@ async def stored_ids(scene):
 async def sample_roles(scene, persona_id):
     """The sample messages the model would get for this persona in the scene channel."""
     await scene.enable(cast=(persona_id,))
-    turn = await scene.services.engine.prepare(scene.channel.id, persona_id)
+    turn = await scene.services.runtime.preview(scene.channel.id, persona_id)
     assert turn is not None
     return [
         (m["role"], m["content"])

@@ -72,8 +72,6 @@ async def wait_for_memory(
 
 async def turn_over(scene: Scene, channel_id: int | None = None) -> None:
     """Wait until no persona turn runs or streams in a channel (buttons and memory settled)."""
-    roleplay = scene.bot.get_cog("Roleplay")
+    runtime = scene.services.runtime
     channel = channel_id or scene.channel.id
-    await scene.fake.wait_until(
-        lambda: not roleplay.scheduler.is_busy(channel) and channel not in roleplay.streams
-    )
+    await scene.fake.wait_until(lambda: not runtime.is_busy(channel))

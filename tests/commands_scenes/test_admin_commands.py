@@ -46,7 +46,7 @@ async def test_debug_prompt_truncates_long_requests_but_attaches_them_whole(scen
     assert len(answer.content) <= 2000
     assert "chars)" in answer.content  # contents were shortened to fit
     shown = json.loads(answer.files[0].data)
-    turn = await scene.services.engine.prepare(scene.channel.id, "vex")
+    turn = await scene.services.runtime.preview(scene.channel.id, "vex")
     assert shown["messages"] == turn.prompt.messages
     assert shown["model"] == "minimax/minimax-m2-her" and shown["stream"] is True
 

@@ -20,7 +20,7 @@ async def test_show_edit_and_rollback_the_summary(scene):
         scene.gm.id,
         0,
     )
-    turn = await scene.services.engine.prepare(scene.channel.id, "narrator")
+    turn = await scene.services.runtime.preview(scene.channel.id, "narrator")
     assert any("The crew reached Saltmere." in m["content"] for m in turn.prompt.messages)
 
     await slash(scene, "memory edit", scene.gm, text="They docked at dawn.")
@@ -30,7 +30,7 @@ async def test_show_edit_and_rollback_the_summary(scene):
     rolled = await slash(scene, "memory rollback", scene.gm)
     assert "version 1" in rolled.content
     assert (await store.get_summary(scene.channel.id)).text == "The crew reached Saltmere."
-    turn = await scene.services.engine.prepare(scene.channel.id, "narrator")
+    turn = await scene.services.runtime.preview(scene.channel.id, "narrator")
     assert not any("They docked at dawn." in m["content"] for m in turn.prompt.messages)
 
 
@@ -85,7 +85,7 @@ async def test_pins_reach_the_prompt_and_can_be_removed(scene):
     removed = await slash(scene, "memory unpin", scene.gm, pin=pin.id)
     assert "removed" in removed.content
     assert await scene.services.store.list_pins(scene.channel.id) == []
-    turn = await scene.services.engine.prepare(scene.channel.id, "narrator")
+    turn = await scene.services.runtime.preview(scene.channel.id, "narrator")
     assert not any("ten silver" in m["content"] for m in turn.prompt.messages)
 
     missing = await slash(scene, "memory unpin", scene.gm, pin=pin.id)

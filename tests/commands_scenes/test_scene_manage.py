@@ -30,7 +30,7 @@ async def test_cast_add_greets_and_cast_remove_unseats(scene):
     assert removed.ephemeral and "The Narrator left the cast" in removed.content
     config = await scene.services.store.get_channel(scene.channel.id)
     assert config.cast == ("vex",)
-    assert await scene.services.engine.cast(config) == [
+    assert await scene.services.runtime.cast(config) == [
         await scene.services.personas.get(scene.guild.id, "vex")
     ]
 
@@ -82,7 +82,7 @@ async def test_mode_and_setting(scene):
         "The Rusty Anchor",
         "Dawn breaks over the docks.",
     )
-    turn = await scene.services.engine.prepare(scene.channel.id, "narrator")
+    turn = await scene.services.runtime.preview(scene.channel.id, "narrator")
     group = [m for m in turn.prompt.messages if m["role"] == "group"]
     assert group and "Dawn breaks over the docks." in group[0]["content"]
 

@@ -112,7 +112,7 @@ async def test_tuning_sets_merges_shows_and_resets(scene):
     assert "temperature **0.5** · top_p **0.8** · max tokens **300**" in merged.content
     assert (await stored(scene)).generation == {"temperature": 0.5, "max_tokens": 300, "top_p": 0.8}
     # What the answer shows is what the engine will send.
-    turn = await scene.services.engine.prepare(scene.channel.id, "vex")
+    turn = await scene.services.runtime.preview(scene.channel.id, "vex")
     assert turn.params == SamplingParams(temperature=0.5, top_p=0.8, max_tokens=300)
 
     reset = await slash(scene, "scene tuning", scene.gm, reset=True)

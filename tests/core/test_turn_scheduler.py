@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bot.turns import Trigger, TriggerKind, TurnScheduler
+from bot.engine.scheduler import Trigger, TriggerKind, TurnScheduler
 
 
 async def test_triggers_during_a_turn_merge_into_exactly_one_next_turn():

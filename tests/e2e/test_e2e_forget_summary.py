@@ -5,7 +5,6 @@ into a new summary on its own. Neither the engine's caches nor a fold that was r
 the player was forgotten bring the old summary back.
 """
 
-from bot.memory import NewMessage
 from tests.fakes.model_server import RecordedRequest, Reply
 from tests.harness import Scene, running_commands_scene
 from tests.interactions import press, slash
@@ -38,17 +37,7 @@ async def store_history(scene: Scene) -> None:
         (scene.bob, f"Bob hauls crates at the dock, load {n} of many. " * 4) for n in range(40)
     ]
     for n, (user, text) in enumerate(lines):
-        await scene.services.store.add_message(
-            NewMessage(
-                channel_id=scene.channel.id,
-                guild_id=scene.guild.id,
-                discord_id=50_000 + n,
-                author_id=user.id,
-                author_name=user.global_name or user.username,
-                text=text,
-            )
-        )
-    scene.services.engine.invalidate_channel(scene.channel.id)
+        await scene.remember(user, text, discord_id=50_000 + n)
 
 
 async def forget_alice(scene: Scene) -> str:
@@ -67,22 +56,20 @@ async def forget_alice(scene: Scene) -> str:
 async def test_forgetting_erases_the_summary_and_the_scene_folds_a_new_one_without_it(tmp_path):
     async with running_commands_scene(tmp_path, ("cogs.players",), history_tokens=1000) as scene:
         await scene.enable(cast=("narrator",))
-        store, engine, channel_id = scene.services.store, scene.services.engine, scene.channel.id
+        store, runtime, channel_id = scene.services.store, scene.services.runtime, scene.channel.id
         scene.model.default_reply = model_reply
         await store_history(scene)
         await scene.say(scene.bob, "Narrator, how goes the night?")
         await scene.wait_for_reply(NARRATOR)
-        await scene.fake.wait_until(
-            lambda: engine._summaries.get(channel_id, (None,))[0] == OLD_RECAP, timeout=10
-        )
+        async def recap_is(text):
+            return await scene.summary_text() == text
+
+        await scene.eventually(lambda: recap_is(OLD_RECAP), timeout=10)
         folded = await store.get_summary(channel_id)
         assert folded is not None and folded.text == OLD_RECAP
         # A game master's hand edit on top: lost with the rest, as the confirmation says.
-        await store.save_summary(
-            channel_id, None, f"GM: mind the {SECRET}.", folded.covers_until, scene.gm.id
-        )
-        engine.invalidate_channel(channel_id)
-        turn = await engine.prepare(channel_id, "narrator")
+        await runtime.save_summary(channel_id, f"GM: mind the {SECRET}.", scene.gm.id)
+        turn = await runtime.preview(channel_id, "narrator")
         assert turn is not None and SECRET in str(turn.prompt.messages)  # cached from here on
 
         answer = await forget_alice(scene)
@@ -91,13 +78,12 @@ async def test_forgetting_erases_the_summary_and_the_scene_folds_a_new_one_witho
         assert "2 summary versions in 1 scene" in answer
         assert "game masters' edits included" in answer
         assert await store.summary_history(channel_id, limit=50) == []
-        assert channel_id not in engine._summaries
+        turn = await runtime.preview(channel_id, "narrator")
+        assert SECRET not in str(turn.prompt.messages)  # no cached summary survived
         asked = len(scene.model.requests)
         await scene.say(scene.bob, "Narrator, and now?")
         await scene.wait_for_reply(NARRATOR, count=2)
-        await scene.fake.wait_until(
-            lambda: engine._summaries.get(channel_id, (None,))[0] == NEW_RECAP, timeout=10
-        )
+        await scene.eventually(lambda: recap_is(NEW_RECAP), timeout=10)
 
         after = scene.model.requests[asked:]
         turn_request = next(r for r in after if not is_summary_request(r))
@@ -117,7 +103,7 @@ async def test_forgetting_erases_the_summary_and_the_scene_folds_a_new_one_witho
 async def test_a_fold_running_when_the_player_is_forgotten_never_saves_its_summary(tmp_path):
     async with running_commands_scene(tmp_path, ("cogs.players",), history_tokens=1000) as scene:
         await scene.enable(cast=("narrator",))
-        store, engine, channel_id = scene.services.store, scene.services.engine, scene.channel.id
+        store, runtime, channel_id = scene.services.store, scene.services.runtime, scene.channel.id
 
         def slow_summary(request: RecordedRequest) -> Reply:
             if is_summary_request(request):
@@ -137,15 +123,16 @@ async def test_a_fold_running_when_the_player_is_forgotten_never_saves_its_summa
             timeout=10,
         )
         assert SECRET in str(summary_request.messages)
-        assert channel_id in engine._summarizing
+        assert channel_id in runtime.folding_now()
 
         answer = await forget_alice(scene)
 
         assert "No scene summary had been written from your messages." in answer
         # Wait until the fold is over and the model has stopped streaming its summary.
         await scene.fake.wait_until(
-            lambda: channel_id not in engine._summarizing and summary_request.finished_at,
+            lambda: channel_id not in runtime.folding_now() and summary_request.finished_at,
             timeout=10,
         )
         assert await store.summary_history(channel_id, limit=50) == []
-        assert channel_id not in engine._summaries or engine._summaries[channel_id][0] is None
+        turn = await runtime.preview(channel_id, "narrator")
+        assert OLD_RECAP not in str(turn.prompt.messages)

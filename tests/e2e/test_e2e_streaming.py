@@ -211,7 +211,7 @@ async def test_message_deleted_mid_stream_ends_cleanly_and_is_forgotten(tmp_path
         first = await scene.fake.wait_until(lambda: next(iter(scene.persona_messages()), None))
         await scene.fake.user_deletes(first.id)
         await scene.fake.wait_until(
-            lambda: scene.services.engine.channel and not scene.bot.get_cog("Roleplay").streams,
+            lambda: not scene.services.runtime.is_busy(scene.channel.id),
             timeout=5,
         )
         await scene.settle(0.3)

@@ -2,7 +2,6 @@
 
 import dataclasses
 
-from bot.memory import NewMessage
 from tests.fakes.model_server import Reply
 from tests.harness import running_scene
 
@@ -10,25 +9,14 @@ from tests.harness import running_scene
 async def store_history(scene, user, lines, *, first_discord_id):
     """Put old player lines straight into memory, as if the bot had seen them earlier."""
     for n, text in enumerate(lines):
-        await scene.services.store.add_message(
-            NewMessage(
-                channel_id=scene.channel.id,
-                guild_id=scene.guild.id,
-                discord_id=first_discord_id + n,
-                author_id=user.id,
-                author_name=user.global_name or user.username,
-                text=text,
-            )
-        )
+        await scene.remember(user, text, discord_id=first_discord_id + n)
 
 
 async def test_old_history_is_summarised_in_the_background_and_kept_in_the_prompt(tmp_path):
     async with running_scene(tmp_path, history_tokens=1000) as scene:
         await scene.enable(cast=("narrator",))
-        engine = scene.services.engine
         events = [f"Event {n}: the caravan moves past milestone {n}. " * 3 for n in range(40)]
         await store_history(scene, scene.alice, events, first_discord_id=10_000)
-        engine.invalidate_channel(scene.channel.id)
         scene.model.script(
             Reply(text="The caravan halts."),
             Reply(text="Alice led the caravan past forty milestones."),
@@ -40,9 +28,7 @@ async def test_old_history_is_summarised_in_the_background_and_kept_in_the_promp
         summary_request = scene.model.requests[1].body["messages"]
         assert "running summary" in summary_request[0]["content"]
         assert "Event 0:" in summary_request[1]["content"]
-        summary = await scene.fake.wait_until(
-            lambda: engine._summaries.get(scene.channel.id, (None,))[0], timeout=5
-        )
+        summary = await scene.eventually(scene.summary_text, timeout=5)
         assert summary == "Alice led the caravan past forty milestones."
         stored = await scene.services.store.get_summary(scene.channel.id)
         assert stored.text == summary
@@ -63,7 +49,7 @@ async def test_a_persona_that_joins_later_knows_only_what_happened_since(tmp_pat
         scene.model.script(Reply(text="The Narrator nods: swordfish it is."))
         await scene.say(scene.alice, "Narrator, the secret password is swordfish.")
         await scene.wait_for_reply("swordfish it is")
-        await scene.services.engine.save_channel(
+        await scene.services.runtime.configure(
             dataclasses.replace(config, cast=("narrator", "marta"))
         )
         scene.model.script(Reply(text="Marta shrugs."), Reply(text="The Narrator smiles."))
@@ -82,13 +68,12 @@ async def test_a_persona_that_joins_later_knows_only_what_happened_since(tmp_pat
 async def test_folding_history_keeps_a_late_joiners_view_in_its_own_summary(tmp_path):
     async with running_scene(tmp_path, history_tokens=1000) as scene:
         config = await scene.enable(cast=("narrator",))
-        store, engine = scene.services.store, scene.services.engine
+        store, runtime = scene.services.store, scene.services.runtime
         clues = [f"Before Vex: clue {n}. " * 10 for n in range(5)]
         await store_history(scene, scene.alice, clues, first_discord_id=20_000)
-        await engine.save_channel(dataclasses.replace(config, cast=("narrator", "vex")))
+        await runtime.configure(dataclasses.replace(config, cast=("narrator", "vex")))
         steps = [f"With Vex: step {n} across the rooftops. " * 4 for n in range(40)]
         await store_history(scene, scene.bob, steps, first_discord_id=30_000)
-        engine.invalidate_channel(scene.channel.id)
 
         def reply(request):
             first = request.messages[0]["content"]
@@ -102,13 +87,13 @@ async def test_folding_history_keeps_a_late_joiners_view_in_its_own_summary(tmp_
         scene.model.default_reply = reply
         await scene.say(scene.alice, "Narrator?")
         await scene.wait_for_reply("The Narrator speaks.")
-        await scene.fake.wait_until(
-            lambda: engine._summaries.get(scene.channel.id, (None,))[0] == "The channel recap.",
-            timeout=5,
-        )
+        async def channel_recap():
+            return await scene.summary_text() == "The channel recap."
+
+        await scene.eventually(channel_recap, timeout=5)
         own = await store.get_summary(scene.channel.id, "vex")
         assert own is not None and own.text == "Vex's recap of the rooftops."
-        turn = await engine.prepare(scene.channel.id, "vex")
+        turn = await runtime.preview(scene.channel.id, "vex")
         shown = str(turn.prompt.messages)
         assert "Vex's recap of the rooftops." in shown
         assert "The channel recap." not in shown

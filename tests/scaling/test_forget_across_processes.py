@@ -74,7 +74,7 @@ async def two_processes(tmp_path: Path, **b_settings: Any) -> AsyncIterator[Shar
             start_bot(fake, settings_b) as (_, services_b),
         ):
             await bot_a.tree.sync()
-            await services_b.engine.save_channel(
+            await services_b.runtime.configure(
                 ChannelConfig(
                     channel_id=tavern_b.id, guild_id=guild_b.id, enabled=True, cast=("narrator",)
                 )
@@ -151,7 +151,7 @@ async def test_the_other_process_drops_the_forgotten_players_cached_lines(tmp_pa
 
 async def test_a_fold_running_in_the_other_process_saves_nothing_of_the_player(tmp_path):
     async with two_processes(tmp_path, history_tokens=1000) as shards:
-        fake, model, store_b, engine_b = shards.fake, shards.model, shards.b.store, shards.b.engine
+        fake, model, store_b, runtime_b = shards.fake, shards.model, shards.b.store, shards.b.runtime
         tavern = shards.tavern_b.id
 
         def replies(request: RecordedRequest) -> Reply:
@@ -167,7 +167,7 @@ async def test_a_fold_running_in_the_other_process_saves_nothing_of_the_player(t
         lines = [(shards.alice, f"I hide the {SECRET} key under board {n}. " * 3) for n in range(8)]
         lines += [(shards.bob, f"Bob hauls crates, load {n} of many. " * 4) for n in range(40)]
         for n, (user, text) in enumerate(lines):
-            await store_b.add_message(
+            await runtime_b.memory.remember(
                 NewMessage(
                     channel_id=tavern,
                     guild_id=shards.tavern_b.guild_id,
@@ -177,7 +177,6 @@ async def test_a_fold_running_in_the_other_process_saves_nothing_of_the_player(t
                     text=text,
                 )
             )
-        engine_b.invalidate_channel(tavern)
         await fake.user_says(tavern, shards.bob.id, "Narrator, how goes the night?")
         summary_request = await fake.wait_until(
             lambda: next(
@@ -186,14 +185,14 @@ async def test_a_fold_running_in_the_other_process_saves_nothing_of_the_player(t
             timeout=10,
         )
         assert SECRET in str(summary_request.messages)
-        assert tavern in engine_b._summarizing
+        assert tavern in runtime_b.folding_now()
 
         answer = await forget_in_a(shards)
 
         assert "No scene summary had been written from your messages." in answer
         await fake.wait_until(lambda: shards.alice.id in heard, timeout=10)
         await fake.wait_until(
-            lambda: tavern not in engine_b._summarizing and summary_request.finished_at,
+            lambda: tavern not in runtime_b.folding_now() and summary_request.finished_at,
             timeout=15,
         )
         assert summary_request.client_gone  # B gave up the fold when it heard

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from bot.memory.errors import NotFoundError
 from bot.memory.records import MessageRecord
 from bot.memory.rows import MESSAGE_COLUMNS, find_by_discord_id, message_from_row
@@ -36,6 +38,20 @@ class HistoryMixin(SqliteBase):
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
             )
         return None if row is None else message_from_row(row)
+
+    async def unfinished_replies(
+        self, channel_ids: Collection[int] | None = None
+    ) -> list[MessageRecord]:
+        """Replies still streaming (a crash left them so), oldest first."""
+        async with self._locked() as sql:
+            rows = await sql.fetchall(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE status = 'streaming' ORDER BY id"
+            )
+        records = [message_from_row(row) for row in rows]
+        if channel_ids is None:
+            return records
+        wanted = set(channel_ids)
+        return [r for r in records if r.channel_id in wanted]
 
     async def get_by_discord_id(self, discord_id: int) -> MessageRecord | None:
         """The stored message a Discord message belongs to (any part of a long reply)."""

@@ -60,9 +60,10 @@ class SqliteStore(
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str], *, clock: Clock = time.time) -> SqliteStore:
-        """Open (or create) the database file, upgrade its schema and recover from a crash.
+        """Open (or create) the database file and upgrade its schema.
 
-        Replies a crash left streaming are marked interrupted.
+        Replies a crash left streaming stay so: the runtime settles them in Discord and memory
+        together (`unfinished_replies`).
 
         Raises:
             DatabaseUnavailableError: the file or its directory cannot be used.
@@ -81,7 +82,6 @@ class SqliteStore(
             await migrate(db, load_migrations("sqlite"), name)
             await Sql(db, name).execute("PRAGMA foreign_keys = ON")
             store = cls(db, name, clock)
-            await store._recover_interrupted()
         except BaseException:
             await db.close()
             raise
@@ -127,15 +127,6 @@ class SqliteStore(
         problems = [str(row[0]) for row in rows if row[0] != "ok"]
         problems += [f"broken foreign key: {tuple(row)}" for row in broken_keys]
         return problems
-
-    async def _recover_interrupted(self) -> None:
-        async with self._transaction() as sql:
-            replies = await sql.fetchall(
-                "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming' RETURNING 1"
-            )
-            await sql.execute("UPDATE swipes SET status = 'interrupted' WHERE status = 'streaming'")
-        if replies:
-            log.info("%s: marked %d unfinished replies interrupted", self._path, len(replies))
 
 
 async def _configure(db: aiosqlite.Connection, path: str) -> None:

@@ -1,0 +1,147 @@
+"""Build the request for one persona turn from what the scene's memory holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.engine.memory import SceneMemory
+from bot.engine.types import PreparedTurn, PromptInputs
+from bot.llm import SamplingParams
+from bot.llm.dialect import DialectPolicy
+from bot.memory import ChannelConfig
+from bot.models import AuthorKind, Dialect, HistoryLine, Persona, PlayerSheet, Scene
+from bot.prompt import BuiltPrompt, build_messages
+from bot.tokens import PromptBudget
+
+DEFAULT_SCENE_NAME = "An open roleplay scene"
+CUE_SPEAKER = "Director"
+CONTINUE_CUE = "(Continue your last message exactly where it stopped. Do not repeat any of it.)"
+ACTIVE_PLAYER_LINES = 60
+"""Players who spoke in this many recent lines get a `user_system` sheet in the prompt."""
+
+
+class TurnBuilder:
+    """Turns a channel's memory into a `PreparedTurn` for one persona."""
+
+    def __init__(self, memory: SceneMemory, dialect: DialectPolicy) -> None:
+        self._memory = memory
+        self._dialect = dialect
+
+    async def prepare(
+        self,
+        config: ChannelConfig,
+        cast: Sequence[Persona],
+        persona: Persona,
+        *,
+        exclude_from: int | None = None,
+        cue: str | None = None,
+    ) -> PreparedTurn:
+        """Build the request for `persona`'s next line in the channel of `config`.
+
+        `exclude_from` leaves out history from that memory id on (used to regenerate a reply);
+        `cue` adds a final director's line (used to continue a cut-off reply).
+        """
+        memory = self._memory
+        channel_id = config.channel_id
+        window = await memory.window(channel_id)
+        rows = window.rows
+        joined = (await memory.joined(channel_id)).get(persona.id, 0)
+        if joined > 0:
+            # A late joiner knows only what happened since it joined: its own summary of that,
+            # then the lines after what that summary covers.
+            summary, covered, _ = await memory.summary(channel_id, persona.id)
+            start = max(joined, covered or 0)
+        else:
+            summary, _, _ = await memory.summary(channel_id)
+            start = 0
+        if exclude_from is not None or start:
+            end = exclude_from
+            history = tuple(
+                line for rid, line in rows if rid > start and (end is None or rid < end)
+            )
+        else:
+            history = tuple(line for _, line in rows)
+        if cue is not None:
+            history += (HistoryLine(speaker=CUE_SPEAKER, text=cue, kind=AuthorKind.HUMAN),)
+        inputs = PromptInputs(
+            players=await self._active_players(config.guild_id, history),
+            scene=Scene(config.scene_name or DEFAULT_SCENE_NAME, config.scene_setting),
+            summary=summary,
+            pins=await memory.pins(channel_id),
+            cast=tuple(p for p in cast if p.id != persona.id),
+            history=history,
+            ooc="mark" if (config.ooc_mode or memory.config.ooc_mode) == "mark" else "drop",
+        )
+        params = self.sampling_for(persona, config)
+        prompt = self.build(persona, inputs, self._dialect.current, params.max_tokens)
+        reply_to, user_id = None, None
+        for line_id, line in reversed(rows):
+            if exclude_from is not None and line_id >= exclude_from:
+                continue
+            if line.kind is AuthorKind.HUMAN:
+                user_id = line.user_id
+                reply_to = line_id
+                break
+        return PreparedTurn(
+            channel_id=channel_id,
+            guild_id=config.guild_id,
+            persona=persona,
+            prompt=prompt,
+            params=params,
+            reply_to=reply_to,
+            user_id=user_id,
+            inputs=inputs,
+        )
+
+    def sampling_for(self, persona: Persona, config: ChannelConfig) -> SamplingParams:
+        """What `persona`'s next reply in a channel samples with: each value is the channel's
+        override, else the persona card's value, else the server's setting.
+        """
+        overrides = config.generation
+        defaults = self._memory.config
+        return SamplingParams.clamped(
+            temperature=float(
+                overrides.get("temperature", persona.temperature or defaults.temperature)
+            ),
+            top_p=float(overrides.get("top_p", persona.top_p or defaults.top_p)),
+            max_tokens=int(
+                overrides.get("max_tokens", persona.max_tokens or defaults.reply_tokens)
+            ),
+        )
+
+    def build(
+        self, persona: Persona, inputs: PromptInputs, dialect: Dialect, reply_tokens: int
+    ) -> BuiltPrompt:
+        """Render the prompt of a turn in one dialect."""
+        config = self._memory.config
+        budget = PromptBudget(
+            context_tokens=config.context_tokens,
+            reply_tokens=reply_tokens,
+            history_tokens=config.history_tokens,
+        )
+        return build_messages(
+            persona,
+            players=inputs.players,
+            scene=inputs.scene,
+            history=inputs.history,
+            summary=inputs.summary,
+            pins=inputs.pins,
+            cast=inputs.cast,
+            dialect=dialect,
+            budget=budget,
+            estimator=self._memory.estimator,
+            ooc=inputs.ooc,
+        )
+
+    async def _active_players(
+        self, guild_id: int | None, history: Sequence[HistoryLine]
+    ) -> tuple[PlayerSheet, ...]:
+        seen: dict[int, str] = {}
+        for line in history[-ACTIVE_PLAYER_LINES:]:
+            if line.kind is AuthorKind.HUMAN and line.user_id is not None:
+                seen[line.user_id] = line.speaker
+        players: list[PlayerSheet] = []
+        for user_id, label in seen.items():
+            sheet = await self._memory.sheet(guild_id, user_id)
+            players.append(sheet or PlayerSheet(user_id=user_id, name=label))
+        return tuple(players)
