@@ -61,6 +61,7 @@ async def test_forgetting_erases_the_summary_and_the_scene_folds_a_new_one_witho
         await store_history(scene)
         await scene.say(scene.bob, "Narrator, how goes the night?")
         await scene.wait_for_reply(NARRATOR)
+
         async def recap_is(text):
             return await scene.summary_text() == text
 

@@ -87,6 +87,7 @@ async def test_folding_history_keeps_a_late_joiners_view_in_its_own_summary(tmp_
         scene.model.default_reply = reply
         await scene.say(scene.alice, "Narrator?")
         await scene.wait_for_reply("The Narrator speaks.")
+
         async def channel_recap():
             return await scene.summary_text() == "The channel recap."
 

@@ -151,7 +151,8 @@ async def test_the_other_process_drops_the_forgotten_players_cached_lines(tmp_pa
 
 async def test_a_fold_running_in_the_other_process_saves_nothing_of_the_player(tmp_path):
     async with two_processes(tmp_path, history_tokens=1000) as shards:
-        fake, model, store_b, runtime_b = shards.fake, shards.model, shards.b.store, shards.b.runtime
+        fake, model = shards.fake, shards.model
+        store_b, runtime_b = shards.b.store, shards.b.runtime
         tavern = shards.tavern_b.id
 
         def replies(request: RecordedRequest) -> Reply:
