@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -101,8 +102,26 @@ async def _run(settings: Settings) -> int:
     async with open_services(settings) as services:
         bot = create_bot(services)
         async with bot:
+            stop_on_signals(bot)
             await bot.start(settings.discord_token.get_secret_value())
     return 0
+
+
+def stop_on_signals(bot: discord.Client) -> None:
+    """SIGTERM (docker stop, systemd) and SIGINT close the bot gracefully: replies in progress
+    end interrupted and are stored, memory is flushed, and the process exits 0.
+    """
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def close(signame: str) -> None:
+        if closing:
+            return
+        log.info("%s received: shutting down", signame)
+        closing.append(loop.create_task(bot.close()))
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, close, signal.Signals(signum).name)
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     stream_edit_interval: float = Field(
         default=1.0, ge=0.0, le=10.0, description="Average seconds between edits of one message."
     )
+    discord_write_timeout: float = Field(
+        default=8.0,
+        ge=0.5,
+        le=60.0,
+        description="Longest wait for one Discord write before the reply is marked interrupted.",
+    )
     channel_edit_burst: int = Field(
         default=5, ge=1, le=50, description="Edits a channel may burst (Discord: 5)."
     )

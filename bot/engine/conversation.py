@@ -164,9 +164,13 @@ class Conversation:
         ids = record.discord_ids
         last = state.last_reply
         if record.kind is AuthorKind.PERSONA and len(ids) > 1:
+            index = ids.index(discord_id)
+            parts = list(self._memory.parts(record.id))
+            if len(parts) != len(ids):
+                parts = split_like_discord(record.text, len(ids), record.author_name)
             remaining = [i for i in ids if i != discord_id]
-            text = without_part(record.text, ids.index(discord_id), len(ids), record.author_name)
-            await self._memory.keep_parts(record, text, remaining)
+            kept = [part for position, part in enumerate(parts) if position != index]
+            await self._memory.keep_parts(record, kept, remaining)
             if last is not None and last.reply_id == record.id:
                 last.message_ids = tuple(remaining)
             return
@@ -213,17 +217,17 @@ class Conversation:
         return next((p for p in cast if p.id == persona_id), None)
 
 
-def without_part(text: str, index: int, count: int, persona_name: str) -> str:
-    """A multi-message reply's text without the part message `index` of `count` showed.
+def split_like_discord(text: str, count: int, persona_name: str) -> list[str]:
+    """A reply's text cut into `count` parts the way its messages showed it.
 
-    The parts are found again by splitting the text as the outlet did: at Discord's limit, or
-    at the limit less the persona-name header the bot's own account adds.
+    Used when this process did not write the reply: the text is split again at Discord's
+    limit, or at that limit less the persona-name header the bot's own account adds. If no
+    split gives `count` parts, the last part carries the rest.
     """
     header = len(persona_name) * 2 + 8  # "**name**\n" with every character escaped, at worst
     for limit in (DISCORD_LIMIT, DISCORD_LIMIT - len(persona_name) - 5, DISCORD_LIMIT - header):
         parts = split_for_discord(text, limit=limit)
         if len(parts) == count:
-            break
-    if index >= len(parts):
-        return text
-    return "\n\n".join(part for position, part in enumerate(parts) if position != index)
+            return parts
+    parts = split_for_discord(text, limit=DISCORD_LIMIT)[:count]
+    return parts + [""] * (count - len(parts))

@@ -27,6 +27,9 @@ from bot.memory import (
 from bot.models import AuthorKind, HistoryLine, Persona, PlayerSheet, ReplyStatus
 from bot.tokens import TokenEstimator
 
+PARTS_KEPT = 512
+"""Recent multi-message replies whose part texts are remembered in process."""
+
 HIDDEN_STATUSES = frozenset({ReplyStatus.STREAMING, ReplyStatus.FAILED})
 """Replies the prompt never sees: still being written, or nothing usable came."""
 
@@ -62,6 +65,8 @@ class SceneMemory:
         """Each summary's text, the memory id it covers to, and its version's id."""
         self._joins: dict[int, dict[str, int]] = {}
         self._pins: dict[int, tuple[str, ...]] = {}
+        self._parts: dict[int, tuple[str, ...]] = {}
+        """The text each message of recent multi-message replies shows, by reply id."""
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         """This process's name on turn leases."""
 
@@ -118,12 +123,16 @@ class SceneMemory:
         self._windows.pop(record.channel_id, None)
         return record
 
-    async def keep_parts(self, record: MessageRecord, text: str, ids: Sequence[int]) -> None:
+    async def keep_parts(
+        self, record: MessageRecord, parts: Sequence[str], ids: Sequence[int]
+    ) -> None:
         """A reply lost some of its messages: keep only the text the others show."""
+        text = "\n\n".join(part for part in parts if part)
         try:
             await self.store.finish_reply(record.id, text, record.status, tuple(ids))
         except NotFoundError:
             return
+        self.remember_parts(record.id, parts)
         self._windows.pop(record.channel_id, None)
 
     # ---- replies -----------------------------------------------------------------------------
@@ -143,6 +152,19 @@ class SceneMemory:
     async def reply_progress(self, reply_id: int, text: str, discord_ids: Sequence[int]) -> None:
         """Keep what a streaming reply shows so far: a crash then loses nothing seen."""
         await self.store.save_progress(reply_id, text, tuple(discord_ids))
+
+    def remember_parts(self, reply_id: int, parts: Sequence[str]) -> None:
+        """What each message of a reply shows, so deleting one forgets exactly its text."""
+        if len(parts) > 1:
+            self._parts[reply_id] = tuple(parts)
+            while len(self._parts) > PARTS_KEPT:
+                del self._parts[next(iter(self._parts))]
+        else:
+            self._parts.pop(reply_id, None)
+
+    def parts(self, reply_id: int) -> tuple[str, ...]:
+        """The texts of a reply's messages as last shown by this process (empty: unknown)."""
+        return self._parts.get(reply_id, ())
 
     async def finish_reply(
         self, reply_id: int, text: str, status: ReplyStatus, discord_ids: Sequence[int]

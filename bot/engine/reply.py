@@ -158,6 +158,8 @@ class ReplyLife:
         self._error: BaseException | None = None
         self.reply_id: int | None = record.id if record is not None else None
         self.settling = False
+        self._look_refused = True
+        """Until Discord took the terminal look, memory can't call the reply complete."""
         """The text is final; only the terminal look and memory are still being written."""
         self._finished = asyncio.Event()
 
@@ -290,6 +292,9 @@ class ReplyLife:
             return Ending(PART_JOIN.join(parts), Look.COMPLETE, controls=controls)
         if stop is StopReason.DISCORD:
             shown = self._outlet.shown.text.strip()
+            if self._rewrites or not shown:
+                note = "⚠️ Discord refused to show this reply — press Retry."
+                return self._or_previous("", Look.FAILED, note, controls)
             note = "⚠️ Discord refused to show the rest of this reply. The text so far is kept."
             return Ending(shown, Look.INTERRUPTED, note=note, controls=controls)
         if stop is StopReason.SHUTDOWN:
@@ -351,12 +356,16 @@ class ReplyLife:
         last: PortError | None = None
         for attempt in range(SETTLE_ATTEMPTS):
             try:
-                return await self._outlet.settle(ending)
+                shown = await self._outlet.settle(ending)
+                self._look_refused = False
+                return shown
             except MessageGone:
                 continue  # the outlet dropped that message; settle what remains
             except PortError as error:
                 last = error
-                if error.status is not None and error.status < 500 and error.status != 429:
+                # Only a quick server error is worth another try: a refusal stays a refusal,
+                # and a timeout already waited as long as a turn should.
+                if error.status is None or (error.status < 500 and error.status != 429):
                     break
                 await asyncio.sleep(SETTLE_BACKOFF * (attempt + 1))
         if last is not None:
@@ -377,10 +386,12 @@ class ReplyLife:
                 await memory.drop_reply(reply_id)
             return None
         text, status = ending.text, ending.status
-        if shown.text.strip() != ending.text.strip() and ending.look is not Look.FAILED:
+        refused = self._look_refused or shown.text.strip() != ending.text.strip()
+        if refused and ending.look is not Look.FAILED:
             # Discord did not take the final look: memory keeps what players can see.
             text, status = shown.text.strip(), ReplyStatus.INTERRUPTED
         ids = shown.message_ids
+        memory.remember_parts(reply_id, shown.parts)
         if self.kind in (ReplyKind.NEW, ReplyKind.RETRY):
             return await memory.finish_reply(reply_id, text, status, ids)
         if self._record is not None and ending.text == self._record.text and ending.note:

@@ -135,6 +135,10 @@ class SceneRuntime:
         """Channels whose old history is being folded into the summary right now."""
         return self._folding.running()
 
+    def has_pending_turn(self, channel_id: int) -> bool:
+        """Whether a turn waits to run in the channel (addressed, lull or chain)."""
+        return self._scheduler.has_pending(channel_id)
+
     def is_busy(self, channel_id: int) -> bool:
         """Whether a turn runs or a reply is written in the channel right now."""
         return self._scheduler.is_busy(channel_id) or self._stage.is_speaking(channel_id)

@@ -119,6 +119,11 @@ class TurnScheduler:
             state.pending = None
             state.wake.set()
 
+    def has_pending(self, channel_id: int) -> bool:
+        """Whether a turn is waiting to run in the channel."""
+        state = self._channels.get(channel_id)
+        return state is not None and state.pending is not None
+
     def is_busy(self, channel_id: int) -> bool:
         """Whether a turn is running in the channel right now."""
         return self._lock(channel_id).locked()

@@ -31,7 +31,7 @@ DISCORD_LIMIT = 2000
 MARKER = " ▌"
 TYPING_DELAY = 0.02
 CALL_TIMEOUT = 8.0
-"""Longest wait for one Discord request (discord.py retries a 5xx for up to ~25 s itself)."""
+"""Default longest wait for one Discord request (discord.py retries a 5xx for ~25 s)."""
 UNKNOWN_MESSAGE = 10008
 UNKNOWN_WEBHOOK = 10015
 
@@ -54,9 +54,11 @@ class DiscordOutlet:
         message_ids: tuple[int, ...] = (),
         relocate: Relocate | None = None,
         discard: Discard | None = None,
+        call_timeout: float = CALL_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._target = target
+        self._call_timeout = call_timeout
         self._pacer = pacer
         self._channel_id = channel_id
         self._interval = interval
@@ -213,10 +215,10 @@ class DiscordOutlet:
     async def _call(self, request: Awaitable[T], *, message_id: int | None = None) -> T:
         """One Discord request, bounded in time, its errors in the engine's terms."""
         try:
-            async with asyncio.timeout(CALL_TIMEOUT):
+            async with asyncio.timeout(self._call_timeout):
                 return await request
         except TimeoutError:
-            raise PortError(f"Discord did not answer within {CALL_TIMEOUT:g} s") from None
+            raise PortError(f"Discord did not answer within {self._call_timeout:g} s") from None
         except discord.NotFound as error:
             if error.code == UNKNOWN_WEBHOOK:
                 raise _WebhookLost from error

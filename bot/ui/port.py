@@ -145,6 +145,7 @@ class DiscordPort:
             message_ids=tuple(message_ids),
             relocate=relocate,
             discard=discard,
+            call_timeout=self.settings.discord_write_timeout,
         )
 
     async def target_for(

@@ -38,6 +38,8 @@ FORBIDDEN = {
     "bot/memory": ("httpx", "bot.llm", "bot.prompt", "bot.config"),
     "bot/prompt": ("httpx", "aiosqlite", "bot.memory", "bot.llm"),
     "bot/cards": ("httpx", "aiosqlite", "bot.memory", "bot.llm"),
+    "bot/ui": ("bot.memory", "aiosqlite", "asyncpg"),
+    "bot/engine": ("bot.ui", "cogs", "httpx", "aiosqlite", "asyncpg"),
 }
 
 
