@@ -144,6 +144,12 @@ class RoleplayBot(commands.Bot):
             log.warning("commands out of date: run `python -m bot sync` (%s)", drift)
         return drift
 
+    async def close(self) -> None:
+        """Stop the command check if it still runs, then close as discord.py does."""
+        if self.command_check is not None:
+            self.command_check.cancel()
+        await super().close()
+
     def gateway_connected(self) -> bool:
         """Whether the gateway connection is up and identified."""
         ws = self.ws
