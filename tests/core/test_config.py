@@ -75,6 +75,10 @@ def test_env_example_loads_once_secrets_are_filled(tmp_path):
     assert settings.discord_api_base is None
     assert settings.dev_guild_id is None
     assert settings.database == "./data/ensemble.sqlite3"
+    assert settings.personas_dir == Path("personas")
+    assert (settings.metrics_host, settings.metrics_port) == ("127.0.0.1", None)
+    assert settings.log_format == "text"
+    assert settings.discord_startup_timeout == 30.0
 
 
 def test_describe_names_the_variable():
