@@ -91,5 +91,3 @@ def setup_logging(
     # Its only INFO line is "logging in using static token", noise before a start-up error.
     logging.getLogger("discord.client").setLevel(max(logging.getLevelName(level), logging.WARNING))
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # aiohttp.access logs every scrape of /metrics and /healthz at INFO.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

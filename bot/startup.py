@@ -148,7 +148,7 @@ def describe_startup_failure(error: BaseException) -> StartupFailure | None:
             f"the metrics endpoint {error}. Choose a free METRICS_PORT (or METRICS_HOST), or "
             "leave METRICS_PORT empty to turn metrics off.",
         )
-    if isinstance(error, aiohttp.ClientError | TimeoutError | OSError):
+    if isinstance(error, aiohttp.ClientError | TimeoutError | ConnectionError | socket.gaierror):
         return StartupFailure(
             ExitCode.DISCORD_UNREACHABLE,
             f"cannot reach Discord's API: {_describe_network_error(error, _api_host())}. "

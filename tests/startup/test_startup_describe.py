@@ -30,6 +30,14 @@ def test_dns_failure_names_the_host():
     assert "\n" not in failure.message
 
 
+def test_connection_reset_while_logging_in_is_unreachable():
+    failure = describe_startup_failure(ConnectionResetError(104, "Connection reset by peer"))
+
+    assert failure is not None
+    assert failure.code == ExitCode.DISCORD_UNREACHABLE
+    assert "Connection reset by peer" in failure.message
+
+
 def test_discord_outage_is_unreachable_not_a_bug():
     response = SimpleNamespace(status=503, reason="Service Unavailable")
     error = discord.DiscordServerError(response, {"message": "upstream", "code": 0})
@@ -50,6 +58,9 @@ def test_failed_migration_says_nothing_changed():
     assert "nothing changed" in failure.message
 
 
-@pytest.mark.parametrize("error", [ValueError("bug"), KeyError("x"), RuntimeError("boom")])
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("bug"), KeyError("x"), RuntimeError("boom"), PermissionError(13, "denied")],
+)
 def test_a_bug_is_not_dressed_up_as_a_start_up_failure(error):
     assert describe_startup_failure(error) is None
