@@ -39,7 +39,8 @@ class ExitCode(IntEnum):
     FAILED = 1
     """`check` found problems, or an unexpected error (a bug: the traceback is printed)."""
     CONFIG = 2
-    """A setting is missing or invalid, Discord rejected the token, or an intent is refused."""
+    """A setting is missing or invalid, Discord rejected the token or refused DEV_GUILD_ID,
+    or an intent is not allowed."""
     DISCORD_UNREACHABLE = 3
     DATABASE = 4
     PERSONAS = 5
@@ -125,6 +126,14 @@ def describe_startup_failure(error: BaseException) -> StartupFailure | None:
             "the Message Content intent is not enabled for this bot. Enable it in the "
             "Developer Portal (Bot > Privileged Gateway Intents) or set "
             "MESSAGE_CONTENT_INTENT=false.",
+        )
+    if isinstance(error, discord.Forbidden | discord.NotFound):
+        # Past the login, the only requests at start are DEV_GUILD_ID's command sync.
+        return StartupFailure(
+            ExitCode.CONFIG,
+            f"Discord refused a request at start ({_one_line(str(error))}). If DEV_GUILD_ID "
+            "is set, check the id and that the bot was invited to that server with the "
+            "applications.commands scope.",
         )
     if isinstance(error, DiscordUnreachableError):
         return StartupFailure(ExitCode.DISCORD_UNREACHABLE, f"{error}. {_NETWORK_FIX}")

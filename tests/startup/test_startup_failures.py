@@ -68,6 +68,21 @@ async def test_rejected_token(tmp_path):
     assert_one_line_failure(result, 2, "Discord rejected DISCORD_TOKEN", "Reset Token")
 
 
+async def test_dev_guild_the_bot_is_not_in(tmp_path):
+    async with FakeDiscord() as fake:
+        env = base_env(
+            DISCORD_TOKEN=fake.token,
+            LLM_API_KEY="sk-test-1234567",
+            DISCORD_API_BASE=fake.api_base,
+            DISCORD_GATEWAY_URL=fake.gateway_url,
+            DATABASE=str(tmp_path / "memory.sqlite3"),
+            DEV_GUILD_ID="123456789012345678",
+        )
+        result = await run_bot(tmp_path, env)
+
+    assert_one_line_failure(result, 2, "Missing Access", "DEV_GUILD_ID", "applications.commands")
+
+
 async def test_message_content_intent_not_allowed(tmp_path):
     async with (
         FakeDiscord(approved_intents=int(Intent.GUILD_MEMBERS | Intent.GUILD_PRESENCES)) as fake,
