@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -11,8 +12,10 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.command_drift import describe_drift
 from bot.config import Settings
 from bot.errors import UserFacingError
+from bot.monitoring import rate_limit_trace
 from bot.services import Services
 from bot.ui.port import DiscordPort
 
@@ -87,6 +90,7 @@ class RoleplayBot(commands.Bot):
             "tree_cls": RoleplayTree,
             "max_messages": 2000,
             "chunk_guilds_at_startup": False,
+            "http_trace": rate_limit_trace(services.metrics),
         }
         options.update(overrides)
         # Ensemble never joins voice; don't warn that voice libraries are missing.
@@ -97,26 +101,74 @@ class RoleplayBot(commands.Bot):
         self.port = DiscordPort(self, services.pacer, settings)
         self.port.on_alert(services.runtime.alert_admins)
         services.runtime.attach(self.port)
+        self.command_check: asyncio.Task[str | None] | None = None
+        """Comparing the registered slash commands with the code's, started on first ready."""
 
     async def setup_hook(self) -> None:
-        """Load every extension (failing loudly) and sync to the dev guild if one is set."""
+        """Load every extension (failing loudly); bring the dev guild's commands up to date."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
+            drift = await self.command_drift(guild)
+            if drift:
+                synced = await self.tree.sync(guild=guild)
+                log.info("Synced %d command(s) to dev guild %s (%s)", len(synced), guild.id, drift)
 
     async def close(self) -> None:
         """End every reply in progress in its interrupted look, then disconnect."""
+        if self.command_check is not None:
+            self.command_check.cancel()
         await self.services.runtime.shutdown()
         await self.port.close()
         await super().close()
 
     async def on_ready(self) -> None:
-        """Log who we are and where we are."""
+        """Log who we are and where we are; check the global commands once per process."""
         user = self.user
         log.info("Ready as %s in %d guild(s)", user, len(self.guilds))
+        if self.command_check is None and not self.settings.dev_guild_id:
+            self.command_check = asyncio.create_task(
+                self.warn_if_commands_out_of_date(), name="command-check"
+            )
+
+    async def command_drift(self, guild: discord.abc.Snowflake | None = None) -> str | None:
+        """How the commands registered with Discord (globally, or in `guild`) differ from
+        the code's command tree; None when they match.
+        """
+        in_code = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        application_id = self.application_id
+        assert application_id is not None, "only called once logged in"
+        if guild is None:
+            registered = await self.http.get_global_commands(application_id)
+        else:
+            registered = await self.http.get_guild_commands(application_id, guild.id)
+        return describe_drift(in_code, registered)
+
+    async def warn_if_commands_out_of_date(self) -> str | None:
+        """Log one line when the global slash commands on Discord differ from the code's."""
+        try:
+            drift = await self.command_drift()
+        except discord.HTTPException as error:
+            log.warning("Could not compare the slash commands with Discord's: %s", error)
+            return None
+        if drift:
+            log.warning("commands out of date: run `python -m bot sync` (%s)", drift)
+        return drift
+
+    def gateway_connected(self) -> bool:
+        """Whether the gateway connection is up and identified."""
+        ws = self.ws
+        return self.is_ready() and not self.is_closed() and ws is not None and ws.open
+
+    def queued_turns(self) -> int:
+        """Turns waiting in the scene runtime's scheduler."""
+        return self.services.runtime.queued_turns()
+
+    def serves_guild(self, guild_id: int) -> bool:
+        """Whether this process holds `guild_id` (the bot is in it and its shard runs here)."""
+        return self.get_guild(guild_id) is not None
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         """Log listener exceptions instead of printing them."""
@@ -137,6 +189,16 @@ def apply_discord_endpoints(settings: Settings) -> None:
 
 class ShardedRoleplayBot(RoleplayBot, commands.AutoShardedBot):
     """RoleplayBot running some of the bot's shards (several processes split the guilds)."""
+
+    def gateway_connected(self) -> bool:
+        """Whether every shard this process runs is connected."""
+        shards = self.shards
+        return (
+            self.is_ready()
+            and not self.is_closed()
+            and bool(shards)
+            and all(not shard.is_closed() for shard in shards.values())
+        )
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Space out IDENTIFYs only when Discord needs it (not for the first shard)."""

@@ -6,7 +6,7 @@ import logging
 
 import httpx
 
-from bot.cards import load_personas_dir
+from bot.cards import PersonaFolderError, load_personas_dir
 from bot.config import Settings
 from bot.memory import StoreError, open_store
 
@@ -32,7 +32,7 @@ async def run_check(settings: Settings) -> int:
     loaded = load_personas_dir(settings.personas_dir)
     _say(f"personas: {len(loaded.personas)} loaded from {settings.personas_dir}")
     for persona_id, persona in sorted(loaded.personas.items()):
-        _say(f"  - {persona_id}: {persona.name}")
+        _say(f"  - {persona_id}: {persona.name} ({loaded.files[persona_id].name})")
     for error in loaded.errors:
         problems += 1
         _say(f"  ! {error}")
@@ -79,6 +79,9 @@ async def _check_cogs(settings: Settings) -> int:
                 for extension in EXTENSIONS:
                     await bot.load_extension(extension)
                 commands = [c.qualified_name for c in bot.tree.walk_commands()]
+    except PersonaFolderError:
+        _say("cogs: skipped (needs a readable PERSONAS_DIR)")
+        return 0  # the personas line above already counted it
     except (ImportError, httpx.HTTPError, RuntimeError, StoreError) as error:
         _say(f"cogs: ! {error}")
         return 1

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import discord
 from pydantic import ValidationError
@@ -15,11 +16,11 @@ from pydantic import ValidationError
 from bot.config import Settings
 from bot.log import setup_logging
 from bot.settings_errors import describe_settings_error
+from bot.startup import ExitCode, describe_startup_failure
 
 log = logging.getLogger("bot")
 
-EXIT_CONFIG = 2
-EXIT_RUNTIME = 1
+EXIT_CONFIG = ExitCode.CONFIG
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,12 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def load_settings() -> Settings:
-    """Read settings, or exit with one line per problem naming the variable (exit code 2)."""
+    """Read settings, or exit with one line naming every variable to fix (exit code 2)."""
     try:
         return Settings()  # type: ignore[call-arg]  # required fields come from the environment
     except ValidationError as error:
-        for line in describe_settings_error(error).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+        env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
+        print(f"error: {describe_settings_error(error, env_file=env_file)}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
 
 
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_migration(args.source, args.target, replace=args.replace))
     settings = load_settings()
     secrets = (settings.discord_token.get_secret_value(), settings.llm_api_key.get_secret_value())
-    setup_logging(settings.log_level, secrets=secrets)
+    setup_logging(settings.log_level, secrets=secrets, log_format=settings.log_format)
     try:
         if command == "check":
             from bot.check import run_check
@@ -75,35 +76,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:
         return 0
-    except discord.LoginFailure:
-        print("error: Discord rejected DISCORD_TOKEN; copy the bot token again.", file=sys.stderr)
-        return EXIT_CONFIG
-    except discord.PrivilegedIntentsRequired:
-        print(
-            "error: the Message Content intent is not enabled for this bot. Enable it in the "
-            "Developer Portal (Bot > Privileged Gateway Intents) or set "
-            "MESSAGE_CONTENT_INTENT=false.",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
-    except StartupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_RUNTIME
-
-
-class StartupError(Exception):
-    """A problem found while starting that the user must fix (message says how)."""
+    except Exception as error:
+        failure = describe_startup_failure(error)
+        if failure is None:
+            raise
+        print(f"error: {failure.message}", file=sys.stderr)
+        return failure.code
 
 
 async def _run(settings: Settings) -> int:
     from bot.bot import create_bot
+    from bot.monitoring import monitoring
     from bot.services import open_services
+    from bot.startup import connect_to_discord
 
     async with open_services(settings) as services:
         bot = create_bot(services)
-        async with bot:
+        async with (
+            bot,
+            monitoring(
+                services.metrics,
+                services.store,
+                bot,
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+            ),
+        ):
             stop_on_signals(bot)
-            await bot.start(settings.discord_token.get_secret_value())
+            await connect_to_discord(
+                bot,
+                settings.discord_token.get_secret_value(),
+                timeout=settings.discord_startup_timeout,
+            )
     return 0
 
 

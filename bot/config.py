@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     shard_ids: list[int] = Field(
         default_factory=list, description="Shards this process runs, e.g. [0,1]; empty = all."
     )
+    discord_startup_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Seconds to reach Discord at start before giving up.",
+    )
 
     # Model provider
     llm_provider: Provider = Field(default="openrouter", description="openrouter or minimax.")
@@ -128,15 +134,32 @@ class Settings(BaseSettings):
         default="Game Master", description="Role that may run scenes without Manage Channels."
     )
 
-    # Logging
+    # Logging and monitoring
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="DEBUG, INFO, WARNING or ERROR."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text lines, or json: one JSON object per line."
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address the metrics and health endpoint listens on."
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port for /metrics and /healthz; empty = off.",
     )
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("llm_temperature")
     @classmethod

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
-from bot.cards import load_personas_dir
+from bot.cards import PersonaFolderError, PersonaLoadResult, load_personas_dir
 from bot.catalog import PersonaCatalog
 from bot.config import Settings
 from bot.engine import EngineConfig, SceneRuntime
 from bot.llm import LLMClient
 from bot.memory import Store, open_store
+from bot.metrics import Metrics, MetricsSink, NoMetrics
 from bot.pacing import EditPacer
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ class Services:
     personas: PersonaCatalog
     runtime: SceneRuntime
     pacer: EditPacer
+    metrics: MetricsSink = field(default_factory=NoMetrics)
+    """Prometheus metrics when METRICS_PORT is set, else a sink that records nothing."""
 
 
 def build_llm(settings: Settings, http: httpx.AsyncClient) -> LLMClient:
@@ -68,20 +72,43 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
+def load_shipped_personas(folder: Path) -> PersonaLoadResult:
+    """The cards in PERSONAS_DIR; a bad card is logged and skipped.
+
+    Raises:
+        PersonaFolderError: the folder itself is missing or unreadable.
+
+    """
+    loaded = load_personas_dir(folder)
+    for problem in loaded.errors:
+        if isinstance(problem, PersonaFolderError):
+            raise problem
+        log.warning("Persona card skipped: %s", problem)
+    return loaded
+
+
+def build_metrics(settings: Settings) -> MetricsSink:
+    """Prometheus metrics when METRICS_PORT is set, else the sink that records nothing."""
+    return NoMetrics() if settings.metrics_port is None else Metrics()
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the HTTP pool, the memory and the personas; close them all on the way out."""
-    loaded = load_personas_dir(settings.personas_dir)
-    for problem in loaded.errors:
-        log.warning("Persona card skipped: %s", problem)
+    loaded = load_shipped_personas(settings.personas_dir)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     async with httpx.AsyncClient(limits=limits, http2=False) as http:
         store = await open_store(settings.database)
         try:
             llm = build_llm(settings, http)
             catalog = PersonaCatalog(store, loaded.personas)
+            metrics = build_metrics(settings)
             runtime = SceneRuntime(
-                store=store, llm=llm, personas=catalog, config=engine_config(settings)
+                store=store,
+                llm=llm,
+                personas=catalog,
+                config=engine_config(settings),
+                metrics=metrics,
             )
             # Other processes sharing the memory may forget a player this one has cached.
             await store.on_forgotten(runtime.forgotten_elsewhere)
@@ -94,7 +121,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 webhook_channel_window=settings.webhook_channel_window,
             )
             try:
-                yield Services(settings, http, store, llm, catalog, runtime, pacer)
+                yield Services(settings, http, store, llm, catalog, runtime, pacer, metrics=metrics)
             finally:
                 await runtime.shutdown()
         finally:

@@ -9,14 +9,22 @@ from bot.cards.avatar import (
     with_avatar,
 )
 from bot.cards.convert import card_from_persona, persona_from_card, validate_persona
-from bot.cards.errors import CardError, CardFieldError, CardFormatError, CardTooLargeError
+from bot.cards.errors import (
+    CardError,
+    CardFieldError,
+    CardFormatError,
+    CardTooLargeError,
+    PersonaFolderError,
+)
 from bot.cards.export import export_json, export_png
 from bot.cards.loader import (
     CARD_SUFFIXES,
     PersonaLoadResult,
+    assign_persona_ids,
     load_card_file,
     load_persona_file,
     load_personas_dir,
+    persona_id_for_file,
 )
 from bot.cards.normalize import CardVersion, normalize_card
 from bot.cards.parse import MAX_FILE_BYTES, ParsedCard, parse_card
@@ -33,7 +41,9 @@ __all__ = [
     "CardTooLargeError",
     "CardVersion",
     "ParsedCard",
+    "PersonaFolderError",
     "PersonaLoadResult",
+    "assign_persona_ids",
     "card_from_persona",
     "export_json",
     "export_png",
@@ -44,6 +54,7 @@ __all__ = [
     "normalize_card",
     "parse_card",
     "persona_from_card",
+    "persona_id_for_file",
     "placeholder_png",
     "slugify",
     "split_avatar",

@@ -12,7 +12,8 @@ class CardError(ValueError):
         CardError                 any problem with a card; `source`, `field`, `reason`
         ├── CardFormatError       the container or encoding is broken (PNG, base64, JSON, TOML)
         ├── CardTooLargeError     a file, PNG chunk or field is over its size limit
-        └── CardFieldError        a field is missing, of the wrong type or out of range
+        ├── CardFieldError        a field is missing, of the wrong type or out of range
+        └── PersonaFolderError    the personas folder itself is missing or unreadable
     """
 
     def __init__(self, source: str, reason: str, *, field: str | None = None) -> None:
@@ -33,3 +34,7 @@ class CardTooLargeError(CardError):
 
 class CardFieldError(CardError):
     """A field is missing, has the wrong type or holds a value out of range."""
+
+
+class PersonaFolderError(CardError):
+    """The personas folder is missing, not a folder, or cannot be read."""

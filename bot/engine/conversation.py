@@ -52,6 +52,7 @@ class Conversation:
             return
         state = self._stage.scene(message.channel_id)
         state.human_lines += 1
+        state.heard_at = message.received_at
         self._scheduler.cancel_kind(message.channel_id, TriggerKind.CHAIN)
         pause = 0.0 if message.via_proxy else self._cooldown(state, message)
         await self.schedule_answer(config, record, mentions_bot=message.mentions_bot, pause=pause)
@@ -155,6 +156,8 @@ class Conversation:
         """A message was deleted in Discord: forget what it showed, and only that."""
         state = self._stage.scene(channel_id)
         life = state.speaking
+        if life is not None and life.retired(discord_id):
+            return
         if life is not None and life.shows(discord_id):
             life.part_deleted(discord_id)
             return

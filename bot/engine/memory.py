@@ -149,9 +149,16 @@ class SceneMemory:
             reply_to=reply_to,
         )
 
-    async def reply_progress(self, reply_id: int, text: str, discord_ids: Sequence[int]) -> None:
-        """Keep what a streaming reply shows so far: a crash then loses nothing seen."""
-        await self.store.save_progress(reply_id, text, tuple(discord_ids))
+    async def reply_progress(self, reply_id: int, text: str, discord_ids: Sequence[int]) -> bool:
+        """Keep what a streaming reply shows so far: a crash then loses nothing seen.
+
+        False when the reply is no longer stored (erased meanwhile, e.g. by another process).
+        """
+        try:
+            await self.store.save_progress(reply_id, text, tuple(discord_ids))
+        except NotFoundError:
+            return False
+        return True
 
     def remember_parts(self, reply_id: int, parts: Sequence[str]) -> None:
         """What each message of a reply shows, so deleting one forgets exactly its text."""

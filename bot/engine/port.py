@@ -68,6 +68,9 @@ class Shown:
     message_ids: tuple[int, ...]
     parts: tuple[str, ...] = ()
     """The text of each message, in order (same length as `message_ids` when known)."""
+    retired: tuple[int, ...] = ()
+    """Messages the outlet itself stopped using (removed, or left behind by a deleted
+    webhook): their deletion is the outlet's doing, not a player's."""
 
 
 class ReplyText(Protocol):
@@ -132,6 +135,8 @@ class IncomingMessage:
     reply_to_discord_id: int | None = None
     mentions_bot: bool = False
     via_proxy: bool = False
+    received_at: float | None = None
+    """`time.monotonic()` when the event reached the bot (for the event → request metric)."""
 
 
 class ScenePort(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +30,7 @@ from bot.engine.types import PreparedTurn
 from bot.errors import describe_error
 from bot.llm import ChatResult
 from bot.memory import MessageRecord
+from bot.metrics import MetricsSink, NoMetrics
 from bot.models import ReplyStatus
 
 log = logging.getLogger(__name__)
@@ -123,6 +125,15 @@ class ReplyOutcome:
         """The reply's final text."""
         return self.ending.text if self.ending is not None else ""
 
+    @property
+    def label(self) -> str:
+        """How it ended, in one word: completed, cut, interrupted, failed, stopped, deleted."""
+        if self.ending is None:
+            return "deleted"
+        if self.stopped is StopReason.PLAYER:
+            return "stopped"
+        return "completed" if self.ending.look is Look.COMPLETE else self.ending.look.value
+
 
 Events = Callable[[], AsyncIterator[str | ChatResult]]
 Account = Callable[[PreparedTurn, ChatResult | None], Awaitable[None]]
@@ -143,8 +154,14 @@ class ReplyLife:
         account: Account,
         notify: Notify,
         record: MessageRecord | None = None,
+        metrics: MetricsSink | None = None,
+        heard_at: float | None = None,
     ) -> None:
         self.turn = turn
+        self._metrics: MetricsSink = metrics or NoMetrics()
+        self._heard_at = heard_at
+        self._first_token_at: float | None = None
+        self._last_token_at: float | None = None
         self.kind = kind
         self._outlet = outlet
         self._memory = memory
@@ -180,6 +197,10 @@ class ReplyLife:
     def shows(self, message_id: int) -> bool:
         """Whether one of the reply's messages is `message_id`."""
         return message_id in self._outlet.shown.message_ids
+
+    def retired(self, message_id: int) -> bool:
+        """Whether the reply itself removed `message_id` (its deletion is no player's)."""
+        return message_id in self._outlet.shown.retired
 
     def part_deleted(self, message_id: int) -> None:
         """A player deleted one of the reply's messages: stop, and keep what the others show."""
@@ -247,18 +268,24 @@ class ReplyLife:
 
     async def _read(self, text: GrowingText) -> None:
         events = self._events()
+        if self._heard_at is not None:
+            self._metrics.event_to_request(time.monotonic() - self._heard_at)
         try:
             async for event in events:
                 if isinstance(event, str):
                     if event:
+                        if self._first_token_at is None:
+                            self._first_token_at = time.monotonic()
                         text.add(event)
                 else:
                     self._result = event
+                    self._last_token_at = time.monotonic()
         except asyncio.CancelledError:
             if self._stop is None:
                 raise
         except Exception as error:  # the model client's errors end the reply; text is kept
             self._error = error
+            self._metrics.provider_error(type(error).__name__)
         finally:
             text.finish()
             close = getattr(events, "aclose", None)
@@ -270,6 +297,9 @@ class ReplyLife:
         """Show the text while it grows; every write that lands is kept as progress."""
         try:
             async for shown in self._outlet.mirror(text, reply_id):
+                if self._first_token_at is not None:
+                    self._metrics.first_token_to_text(time.monotonic() - self._first_token_at)
+                    self._first_token_at = None
                 if self.kind is ReplyKind.NEW:
                     await self._memory.reply_progress(reply_id, shown.text, shown.message_ids)
         except PortError as error:
@@ -358,6 +388,8 @@ class ReplyLife:
             try:
                 shown = await self._outlet.settle(ending)
                 self._look_refused = False
+                if self._last_token_at is not None:
+                    self._metrics.last_token_to_final(time.monotonic() - self._last_token_at)
                 return shown
             except MessageGone:
                 continue  # the outlet dropped that message; settle what remains

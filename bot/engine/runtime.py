@@ -35,6 +35,7 @@ from bot.engine.types import EngineConfig, PreparedTurn
 from bot.errors import AdminAlert
 from bot.llm import LLMClient, SamplingParams
 from bot.memory import ChannelConfig, MessageRecord, Store, Summary
+from bot.metrics import MetricsSink, NoMetrics
 from bot.models import Persona, PlayerSheet
 from bot.tokens import TokenEstimator
 
@@ -57,8 +58,10 @@ class SceneRuntime:
         personas: PersonaCatalog,
         config: EngineConfig,
         estimator: TokenEstimator | None = None,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self.store = store
+        self.metrics: MetricsSink = metrics or NoMetrics()
         self.llm = llm
         self.personas = personas
         self.config = config
@@ -69,7 +72,8 @@ class SceneRuntime:
         self._folding = Folding(memory, llm)
         leases = TurnLeases(memory, shared=config.shared_store)
         self._builder = TurnBuilder(memory, llm.dialect)
-        self._stage = Stage(memory, ModelSpeech(llm, self._builder, memory), self._folding)
+        speech = ModelSpeech(llm, self._builder, memory, self.metrics)
+        self._stage = Stage(memory, speech, self._folding, metrics=self.metrics)
         self._scheduler = TurnScheduler(self._take_turn)
         self._conversation = Conversation(self._stage, self._builder, leases, self._scheduler)
         self._controls = ReplyControls(self._stage, self._builder, leases, self._scheduler)
@@ -134,6 +138,10 @@ class SceneRuntime:
     def folding_now(self) -> frozenset[int]:
         """Channels whose old history is being folded into the summary right now."""
         return self._folding.running()
+
+    def queued_turns(self) -> int:
+        """Turns waiting to run, in every channel."""
+        return self._scheduler.pending_count()
 
     def has_pending_turn(self, channel_id: int) -> bool:
         """Whether a turn waits to run in the channel (addressed, lull or chain)."""

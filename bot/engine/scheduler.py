@@ -119,6 +119,10 @@ class TurnScheduler:
             state.pending = None
             state.wake.set()
 
+    def pending_count(self) -> int:
+        """Turns waiting to run, over all channels."""
+        return sum(1 for state in self._channels.values() if state.pending is not None)
+
     def has_pending(self, channel_id: int) -> bool:
         """Whether a turn is waiting to run in the channel."""
         state = self._channels.get(channel_id)

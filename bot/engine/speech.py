@@ -9,6 +9,7 @@ from bot.engine.memory import SceneMemory
 from bot.engine.turns import TurnBuilder
 from bot.engine.types import PreparedTurn
 from bot.llm import ChatResult, LLMClient, LLMError
+from bot.metrics import MetricsSink
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +17,13 @@ log = logging.getLogger(__name__)
 class ModelSpeech:
     """Streams persona replies from the model and accounts what they cost."""
 
-    def __init__(self, llm: LLMClient, builder: TurnBuilder, memory: SceneMemory) -> None:
+    def __init__(
+        self, llm: LLMClient, builder: TurnBuilder, memory: SceneMemory, metrics: MetricsSink
+    ) -> None:
         self._llm = llm
         self._builder = builder
         self._memory = memory
+        self._metrics = metrics
 
     async def stream(self, turn: PreparedTurn) -> AsyncIterator[str | ChatResult]:
         """Stream the model's reply; falls back to the flat dialect once if roles are refused."""
@@ -51,6 +55,12 @@ class ModelSpeech:
         if result is None or result.usage is None:
             return
         usage = result.usage
+        self._metrics.usage(
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens,
+            cost_usd=usage.cost_usd or 0.0,
+        )
         if usage.prompt_tokens > 0:
             self._memory.estimator.calibrate(turn.prompt.estimated_tokens, usage.prompt_tokens)
         await self._memory.record_usage(

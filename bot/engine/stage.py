@@ -19,6 +19,7 @@ from bot.engine.speech import ModelSpeech
 from bot.engine.types import PreparedTurn
 from bot.errors import ALERT_TEXT, AdminAlert, admin_alert_for
 from bot.memory import MessageRecord
+from bot.metrics import MetricsSink
 from bot.models import Persona
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class SceneState:
     last_reply: LastReply | None = None
     human_lines: int = 0
     """Player lines seen; a chain of persona replies stops when this moves."""
+    heard_at: float | None = None
+    """When the newest player line's event reached the bot (monotonic), until a turn uses it."""
     proxies_seen: bool = False
     last_line_at: dict[int, float] = field(default_factory=dict)
     flood_noticed: dict[int, float] = field(default_factory=dict)
@@ -58,9 +61,11 @@ class Stage:
         speech: ModelSpeech,
         folding: Folding,
         *,
+        metrics: MetricsSink,
         clock: Any = time.monotonic,
     ) -> None:
         self.memory = memory
+        self.metrics = metrics
         self.speech = speech
         self.folding = folding
         self.clock = clock
@@ -121,6 +126,7 @@ class Stage:
         port = self.port
         state = self.scene(channel_id)
         outlet = port.open_reply(channel_id, turn.persona, message_ids=reuse)
+        heard_at, state.heard_at = state.heard_at, None
         life = ReplyLife(
             turn=turn,
             kind=kind,
@@ -130,6 +136,8 @@ class Stage:
             account=self.speech.account,
             notify=lambda text: port.notice(channel_id, text),
             record=record,
+            metrics=self.metrics,
+            heard_at=heard_at if kind is ReplyKind.NEW else None,
         )
         state.speaking = life
         self._idle.clear()
@@ -140,6 +148,7 @@ class Stage:
                 state.speaking = None
             if not self.speaking():
                 self._idle.set()
+        self.metrics.reply_finished(outcome.label)
         await self._after(turn, outcome)
         return outcome
 
@@ -197,6 +206,7 @@ class Stage:
         refusal = await budget_refusal(self.memory.store, guild_id, user_id, now=time.time())
         if refusal is None:
             return False
+        self.metrics.reply_finished("over_budget")
         state = self.scene(channel_id)
         now = self.clock()
         if now - state.budget_noticed.get(refusal, -BUDGET_NOTICE_SECONDS) >= BUDGET_NOTICE_SECONDS:

@@ -68,6 +68,7 @@ class DiscordOutlet:
         self._clock = clock
         self._ids: list[int] = list(message_ids)
         self._dropped: set[int] = set()
+        self._retired: list[int] = []
         # Reused messages show something else: "\0" never equals real content, forcing an edit.
         self._shown: list[tuple[str, discord.ui.View | None]] = [("\0", None)] * len(self._ids)
         self._parts: list[str] = [""] * len(self._ids)
@@ -77,7 +78,7 @@ class DiscordOutlet:
     @property
     def shown(self) -> Shown:
         """What Discord shows after the last successful write."""
-        return Shown(self._text, tuple(self._ids), tuple(self._parts))
+        return Shown(self._text, tuple(self._ids), tuple(self._parts), tuple(self._retired))
 
     def drop(self, message_id: int) -> None:
         """A player deleted one of the messages: forget it and its text."""
@@ -98,8 +99,8 @@ class DiscordOutlet:
             streamed = self._text if self._ids else None
             last_edit = 0.0
             while not text.done:
-                current = text.text
-                if current == streamed or not current.strip():
+                current = text.text.strip()
+                if current == streamed or not current:
                     await text.changed()
                     continue
                 if not self._ids:
@@ -201,6 +202,7 @@ class DiscordOutlet:
             while len(self._ids) > len(shown):
                 await self._pacer.take(self._channel_id, bot_token=self._target.bot_token)
                 extra = self._ids[-1]
+                self._retired.append(extra)
                 with contextlib.suppress(MessageGone):
                     await self._call(self._target.delete(extra), message_id=extra)
                 self.drop(extra)
@@ -247,6 +249,7 @@ class DiscordOutlet:
         except _WebhookLost as error:
             raise PortError("the persona's webhook was deleted", status=404) from error
         self._ids, self._shown, self._parts = [], [], []
+        self._retired.extend(orphans)
         for orphan in orphans:
             if self._discard is not None:
                 await self._discard(orphan)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -95,6 +96,7 @@ class DiscordPort:
             reply_to_discord_id=reply_target_id(message),
             mentions_bot=any(user.id == me.id for user in message.mentions),
             via_proxy=via_proxy,
+            received_at=time.monotonic(),
         )
 
     async def missed_messages(

@@ -75,15 +75,29 @@ def test_env_example_loads_once_secrets_are_filled(tmp_path):
     assert settings.discord_api_base is None
     assert settings.dev_guild_id is None
     assert settings.database == "./data/ensemble.sqlite3"
+    assert settings.personas_dir == Path("personas")
+    assert (settings.metrics_host, settings.metrics_port) == ("127.0.0.1", None)
+    assert settings.log_format == "text"
+    assert settings.discord_startup_timeout == 30.0
 
 
 def test_describe_names_the_variable():
     with pytest.raises(ValidationError) as caught:
         Settings(_env_file=None, llm_provider="openai")
     text = describe_settings_error(caught.value)
-    assert "DISCORD_TOKEN is not set" in text
-    assert "LLM_API_KEY is not set" in text
-    assert "LLM_PROVIDER is invalid" in text
+    assert "\n" not in text
+    assert text.startswith("DISCORD_TOKEN and LLM_API_KEY are not set: add them to .env")
+    assert "; LLM_PROVIDER is invalid: " in text
+
+
+def test_describe_says_when_there_is_no_env_file(tmp_path):
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None, llm_api_key="sk-x-123456")
+    text = describe_settings_error(caught.value, env_file=tmp_path / ".env")
+    assert text == (
+        f"DISCORD_TOKEN is not set: there is no .env in {tmp_path}: copy .env.example to .env "
+        "and fill it in."
+    )
 
 
 def _run_cli(tmp_path, *args, env_extra=None):
@@ -100,6 +114,7 @@ def _run_cli(tmp_path, *args, env_extra=None):
 
 
 def test_cli_without_token_prints_one_line_and_exits_2(tmp_path):
+    (tmp_path / ".env").write_text("# no token yet\n")
     result = _run_cli(tmp_path, "check", env_extra={"LLM_API_KEY": "sk-x-123456"})
     assert result.returncode == 2
     assert result.stderr.strip() == (

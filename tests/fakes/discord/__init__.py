@@ -62,7 +62,9 @@ advertises; each session only gets guilds/events with `(guild_id >> 22) % count 
 and re-IDENTIFY after `invalidate_session()` run `before_identify_hook`, which sleeps 5 s
 unless the test bot overrides it. Control: `reconnect()` (op 7; discord.py RESUMEs and missed
 events are replayed), `close_gateway(code)` (4000 -> resume; 4004/4014... fatal),
-`invalidate_session(resumable=False)` (op 9), `push(event, data, guild_id=)` for raw events,
+`invalidate_session(resumable=False)` (op 9), `gateway_down()` (closes every websocket with
+4000 and answers new upgrades 503 until `gateway_up()`), `push(event, data, guild_id=)` for raw
+events,
 `sessions`, `wait_for_sessions(n)`, `dispatched(event)` (what each session received, as
 `SentEvent`s) and `gateway_frames_received(op)`. A client closing with 1000/1001 ends its
 session (as on Discord); any other drop leaves it resumable, with events buffered meanwhile.

@@ -27,6 +27,19 @@ class ControlsMixin(FakeBase):
         self._core.hub.close(code, session_id)
         await self._core.hub.drain()
 
+    async def gateway_down(self) -> None:
+        """Take the gateway down: close every websocket (4000) and refuse new ones (503).
+
+        discord.py keeps retrying with backoff; REST keeps working. Undo with `gateway_up()`.
+        """
+        self._core.hub.accepting = False
+        self._core.hub.close(4000, message="gateway down")
+        await self._core.hub.drain()
+
+    def gateway_up(self) -> None:
+        """Accept gateway connections again (discord.py resumes on its next retry)."""
+        self._core.hub.accepting = True
+
     def fail_next(
         self,
         method: str | None,

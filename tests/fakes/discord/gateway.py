@@ -140,11 +140,15 @@ class GatewayHub:
         self.received: list[dict[str, Any]] = []
         self._connections: set[_Connection] = set()
         self.changed: Callable[[], None] = lambda: None
+        self.accepting = True
+        """False while the gateway is "down": websocket upgrades get 503."""
 
     # -- websocket endpoint ---------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         """The aiohttp handler for `/gateway/`."""
+        if not self.accepting:
+            return web.Response(status=503, text="gateway down")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = _Connection(ws)
