@@ -32,6 +32,8 @@ class ReplyStatus(StrEnum):
     STREAMING = "streaming"
     COMPLETE = "complete"
     INTERRUPTED = "interrupted"
+    FAILED = "failed"
+    """Nothing usable came back (an empty completion, or an error before any text)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Per-channel roleplay memory: every SQL statement of the project lives in this package."""
 
-from bot.memory.connect import open_store
+from bot.memory.connect import inspect_database, open_store
 from bot.memory.errors import (
     CorruptDatabaseError,
     DatabaseFileError,
@@ -11,6 +11,7 @@ from bot.memory.errors import (
     StoreError,
     UnsupportedDatabaseError,
 )
+from bot.memory.migrate import DatabaseState
 from bot.memory.records import (
     ChannelConfig,
     GuildSettings,
@@ -31,6 +32,7 @@ __all__ = [
     "ChannelConfig",
     "CorruptDatabaseError",
     "DatabaseFileError",
+    "DatabaseState",
     "DatabaseUnavailableError",
     "GuildSettings",
     "MessageRecord",
@@ -49,5 +51,6 @@ __all__ = [
     "UsageRecord",
     "UsageReport",
     "UsageTotals",
+    "inspect_database",
     "open_store",
 ]

@@ -1,18 +1,21 @@
-"""Opening the memory store named by the `database` setting."""
+"""Opening (or only inspecting) the memory store named by the `database` setting."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
+from bot.memory import sqlite
+from bot.memory.backend import Backend
 from bot.memory.errors import UnsupportedDatabaseError
-from bot.memory.sqlite import SqliteStore
-from bot.memory.sqlite.base import Clock
+from bot.memory.migrate import DatabaseState
 from bot.memory.store import Store
+
+Clock = Callable[[], float]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -64,19 +67,24 @@ class OpeningStore:
 
     async def _open(self) -> Store:
         target = os.fspath(self._target)
+        backend: Backend
         if is_postgres_url(target):
             with postgres_driver_required():
-                from bot.memory.postgres import PostgresStore
+                from bot.memory.postgres import PostgresBackend
 
-            return await PostgresStore.open(target, clock=self._clock)
-        return await SqliteStore.open(target, clock=self._clock)
+            backend = await PostgresBackend.open(target)
+        else:
+            backend = await sqlite.SqliteBackend.open(target)
+        return Store(backend, self._clock)
 
 
 def open_store(target: str | os.PathLike[str], *, clock: Clock = time.time) -> OpeningStore:
     """Open the store at `target`: an SQLite file path, or a postgresql:// URL.
 
-    An SQLite file's folder is created. A postgresql:// (or postgres://) URL's query may
-    carry pool and timeout options (see `bot.memory.postgres.target`).
+    The schema is brought up to date first (numbered migrations, each atomic). An SQLite
+    file and its folder are created. A postgresql:// (or postgres://) URL's query may carry
+    pool and timeout options (see `bot.memory.postgres.target`). Replies a crash left
+    streaming stay so: see `Store.unfinished_replies`.
 
     Use `store = await open_store(target)` (then `await store.close()`), or
     `async with open_store(target) as store:`.
@@ -84,7 +92,28 @@ def open_store(target: str | os.PathLike[str], *, clock: Clock = time.time) -> O
     Raises:
         UnsupportedDatabaseError: a PostgreSQL URL, but asyncpg is not installed.
         StoreError: the database cannot be opened; the message names the file, or the URL
-            with its password redacted.
+            with its password redacted. `SchemaTooNewError`: a newer version of the bot
+            wrote it; `MigrationError`: upgrading failed and nothing of it was applied.
 
     """
     return OpeningStore(target, clock)
+
+
+async def inspect_database(target: str | os.PathLike[str]) -> DatabaseState:
+    """Whether the database at `target` exists, and its schema version against this build's.
+
+    Never creates or changes anything: an SQLite file is opened read-only (and no file or
+    folder is made), a PostgreSQL schema is only read with SELECTs.
+
+    Raises:
+        UnsupportedDatabaseError: a PostgreSQL URL, but asyncpg is not installed.
+        StoreError: the database exists but cannot be read (or the server reached).
+
+    """
+    name = os.fspath(target)
+    if is_postgres_url(name):
+        with postgres_driver_required():
+            from bot.memory.postgres.backend import inspect
+
+        return await inspect(name)
+    return await sqlite.inspect(name)

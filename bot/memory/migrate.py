@@ -54,3 +54,37 @@ def load_migrations(
     if versions != list(range(1, len(versions) + 1)):
         raise ValueError(f"migration versions must run 1..N without gaps, found {versions}")
     return tuple(migrations)
+
+
+def latest_version(backend: str) -> int:
+    """The schema version a backend's migrations bring a database to."""
+    return len(load_migrations(backend))
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseState:
+    """What `inspect_database` found, without creating or changing anything."""
+
+    location: str
+    """The file path, or the URL with any password redacted."""
+    exists: bool
+    """Whether the database (the file, or the schema's tables) exists yet."""
+    version: int
+    """Its schema version (0 when it does not exist)."""
+    latest: int
+    """The version this build brings it to when the bot starts."""
+    problems: tuple[str, ...] = ()
+    """What a read-only consistency check found (SQLite only); empty when healthy."""
+
+    def describe(self) -> str:
+        """One line for `python -m bot check`."""
+        if not self.exists:
+            return f"would create {self.location} (schema v{self.latest})"
+        if self.version > self.latest:
+            return (
+                f"{self.location}: schema v{self.version} is newer than this build's "
+                f"v{self.latest}; run the newer version of the bot"
+            )
+        if self.version < self.latest:
+            return f"{self.location}: needs migration {self.version} → {self.latest} (at start)"
+        return f"{self.location}: schema v{self.version}, up to date"

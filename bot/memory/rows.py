@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, get_args
 
+from bot.memory.backend import Row
 from bot.memory.records import (
     ChannelConfig,
     GuildSettings,
     MessageRecord,
-    NewMessage,
     OocMode,
     ReplyMode,
-    StoredPersona,
     Summary,
-    UsageRecord,
     UsageReport,
     UsageTotals,
 )
 from bot.models import AuthorKind, PlayerSheet, ReplyStatus
-from bot.pricing import resolve_cost
-
-Row = Sequence[Any]
-"""A database row as either driver returns it: indexable and unpackable like a tuple."""
 
 MESSAGE_COLUMNS = (
     "id, channel_id, guild_id, discord_id, author_id, author_name, kind, persona_id, text, "
@@ -95,31 +88,6 @@ def validate_channel(config: ChannelConfig) -> None:
             raise ValueError(f"generation override {key!r} must be a number")
 
 
-def prepare_channel(config: ChannelConfig, clock: Callable[[], float]) -> ChannelConfig:
-    """The validated configuration `save_channel` stores and returns, stamped by `clock`."""
-    validate_channel(config)
-    now = clock()
-    return replace(
-        config, cast=tuple(config.cast), generation=dict(config.generation), updated_at=now
-    )
-
-
-def channel_values(saved: ChannelConfig) -> tuple[Any, ...]:
-    """Arguments of the channel upsert, in column order (ending with `updated_at`)."""
-    return (
-        saved.channel_id,
-        saved.guild_id,
-        saved.enabled,
-        saved.scene_name,
-        saved.scene_setting,
-        saved.reply_mode,
-        saved.lull_seconds,
-        dump_json(saved.generation),
-        saved.ooc_mode,
-        saved.updated_at,
-    )
-
-
 def channel_from_row(row: Row, cast: Iterable[str]) -> ChannelConfig:
     """A `ChannelConfig` from a row starting with `CHANNEL_COLUMNS`, and its cast in order."""
     return ChannelConfig(
@@ -134,27 +102,6 @@ def channel_from_row(row: Row, cast: Iterable[str]) -> ChannelConfig:
         generation=json.loads(row[7]),
         ooc_mode=row[8],
         updated_at=row[9],
-    )
-
-
-def cast_values(config: ChannelConfig, joined_after: int, now: float) -> list[tuple[Any, ...]]:
-    """Arguments of the cast upsert, one tuple per member in cast order."""
-    return [
-        (config.channel_id, persona_id, position, joined_after, now)
-        for position, persona_id in enumerate(config.cast)
-    ]
-
-
-def guild_settings_values(settings: GuildSettings, now: float) -> tuple[Any, ...]:
-    """Arguments of the guild settings upsert, in column order."""
-    return (
-        settings.guild_id,
-        settings.log_channel_id,
-        settings.gm_role_id,
-        settings.daily_budget_usd,
-        settings.user_daily_budget_usd,
-        json.dumps(sorted(settings.admin_notified)),
-        now,
     )
 
 
@@ -175,59 +122,12 @@ def guild_settings_from_row(guild_id: int, row: Row | None) -> GuildSettings:
 # Personas and sheets
 
 
-def persona_card_text(persona_id: str, card: Mapping[str, Any]) -> str:
-    """A persona card as stored JSON text (raises ValueError if it is not JSON)."""
-    try:
-        return dump_json(dict(card))
-    except TypeError as exc:
-        raise ValueError(f"persona card {persona_id!r} is not JSON: {exc}") from exc
-
-
-def stored_persona(guild_id: int, persona_id: str, card: str, updated_at: float) -> StoredPersona:
-    """A `StoredPersona` from its stored JSON card text."""
-    return StoredPersona(guild_id, persona_id, json.loads(card), updated_at)
-
-
-def sheet_scope(guild_id: int | None) -> int:
-    """The `guild_id` a sheet is stored under: the guild's, or `GLOBAL_SHEET`."""
-    return guild_id if guild_id is not None else GLOBAL_SHEET
-
-
-def sheet_values(sheet: PlayerSheet, guild_id: int | None, now: float) -> tuple[Any, ...]:
-    """Arguments of the sheet upsert, in column order."""
-    return (
-        sheet.user_id,
-        sheet_scope(guild_id),
-        sheet.name,
-        sheet.description,
-        sheet.avatar_url,
-        now,
-    )
-
-
 def sheets_by_user(rows: Iterable[Row]) -> dict[int, PlayerSheet]:
     """Sheets from `user_id, name, description, avatar_url` rows; later rows win."""
     return {row[0]: PlayerSheet(row[0], row[1], row[2], row[3]) for row in rows}
 
 
 # Messages
-
-
-def new_message_values(message: NewMessage, clock: Callable[[], float]) -> tuple[Any, ...]:
-    """Arguments of the message insert, in column order (the reply's Discord id ninth)."""
-    return (
-        message.channel_id,
-        message.guild_id,
-        message.discord_id,
-        message.author_id,
-        message.author_name,
-        message.kind.value,
-        message.persona_id,
-        message.text,
-        message.reply_to_discord_id,
-        clock() if message.created_at is None else message.created_at,
-        message.ooc,
-    )
 
 
 def message_from_row(row: Row) -> MessageRecord:
@@ -279,31 +179,11 @@ def message_from_row(row: Row) -> MessageRecord:
     )
 
 
-def require_finished(status: ReplyStatus) -> None:
-    """Refuse `streaming` as the final status of a reply (raises ValueError)."""
-    if status is ReplyStatus.STREAMING:
-        raise ValueError("a finished reply is complete or interrupted, not streaming")
-
-
 def split_discord_ids(discord_ids: Sequence[int]) -> tuple[int | None, str]:
     """The first Discord id and the rest as stored in `more_discord_ids`."""
     if not discord_ids:
         return None, ""
     return discord_ids[0], " ".join(str(int(part)) for part in discord_ids[1:])
-
-
-def discord_part_values(message_id: int, discord_ids: Sequence[int]) -> list[tuple[int, int]]:
-    """Arguments of the `discord_parts` insert: every Discord id after the first."""
-    return [(int(part), message_id) for part in discord_ids[1:]]
-
-
-def with_discord_ids(record: MessageRecord, discord_ids: Sequence[int]) -> MessageRecord:
-    """`record` as shown by the Discord messages `discord_ids`, first one first."""
-    return replace(
-        record,
-        discord_id=discord_ids[0] if discord_ids else None,
-        discord_ids=tuple(discord_ids),
-    )
 
 
 # Summaries
@@ -351,24 +231,6 @@ def summary_from_row(row: Row) -> Summary:
 
 
 # Usage
-
-
-def usage_values(record: UsageRecord, clock: Callable[[], float]) -> tuple[Any, ...]:
-    """Arguments of the ledger insert, priced from M2-her's list when `cost_usd` is None."""
-    cost = resolve_cost(
-        record.cost_usd, record.prompt_tokens, record.completion_tokens, record.cached_tokens
-    )
-    return (
-        record.guild_id,
-        record.channel_id,
-        record.user_id,
-        record.persona_id,
-        record.prompt_tokens,
-        record.completion_tokens,
-        record.cached_tokens,
-        cost,
-        clock() if record.created_at is None else record.created_at,
-    )
 
 
 def usage_report_from_rows(

@@ -15,7 +15,7 @@ from bot.memory import (
     open_store,
 )
 from bot.memory.migrate import Migration, load_migrations
-from bot.memory.postgres.schema import migrate
+from bot.memory.postgres.backend import migrate
 from bot.memory.postgres.target import parse_target
 
 from .helpers import CHANNEL, GUILD
@@ -85,7 +85,7 @@ async def test_each_migration_is_recorded_once(pg_url: str) -> None:
 
     assert await versions(pg_url) == [(m.version, m.name) for m in load_migrations("postgres")]
     assert stats["backend"] == "postgresql"
-    assert stats["schema_version"] == stats["latest_schema_version"] == 2
+    assert stats["schema_version"] == stats["latest_schema_version"] == 3
     assert stats["url"].startswith("postgresql://postgres@127.0.0.1")
     assert stats["size_bytes"] > 0
     assert stats["messages"] == 0
@@ -182,4 +182,4 @@ async def test_older_schema_upgrades_on_open(pg_url: str) -> None:
         )
         await store.record_usage(UsageRecord(GUILD, CHANNEL, 7, None, 10, 10, cost_usd=0.1))
         assert await store.spent_usd(GUILD, 0.0) == 0.1
-        assert (await store.stats())["schema_version"] == 2
+        assert (await store.stats())["schema_version"] == 3

@@ -21,9 +21,8 @@ from typing import Any
 
 import asyncpg
 
-from bot.memory.postgres.base import DRIVER_ERRORS, Connection, translate_error
-from bot.memory.postgres.target import PostgresTarget
-from bot.memory.store import ForgottenCallback, SheetChangedCallback
+from bot.memory.backend import UserCallback
+from bot.memory.postgres.target import DRIVER_ERRORS, PostgresTarget, translate_error
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +36,16 @@ SHEET = "sheet"
 KINDS = (FORGOTTEN, SHEET)
 
 
-def _notify(kind: str) -> str:
+def notify_sql(kind: str) -> str:
+    """The statement a change of `kind` runs in its transaction, with the user id and the
+    sending store's name.
+    """
     return (
         f"SELECT pg_notify('{CHANNEL}', json_build_object("
         f"'{kind}', $1::BIGINT, 'schema', COALESCE(current_schema(), ''), 'sender', $2::TEXT"
         ")::TEXT)"
     )
 
-
-NOTIFY_FORGOTTEN = _notify(FORGOTTEN)
-"""Run inside `forget_user`'s transaction with the user id and the store's name."""
-NOTIFY_SHEET = _notify(SHEET)
-"""Run inside a sheet change's transaction with the user id and the store's name."""
 
 PING_INTERVAL_S = 30.0
 """How often the listening connection is checked, in case it died without a word."""
@@ -62,11 +59,9 @@ class MemoryListener:
     def __init__(self, target: PostgresTarget, sender: str) -> None:
         self._target = target
         self._sender = sender
-        self._callbacks: dict[str, list[ForgottenCallback | SheetChangedCallback]] = {
-            kind: [] for kind in KINDS
-        }
+        self._callbacks: dict[str, list[UserCallback]] = {kind: [] for kind in KINDS}
         self._task: asyncio.Task[None] | None = None
-        self._conn: Connection | None = None
+        self._conn: Any = None
         self._schema = ""
         self._closed = False
         self.connections = 0
@@ -78,9 +73,7 @@ class MemoryListener:
         conn = self._conn
         return None if conn is None or conn.is_closed() else int(conn.get_server_pid())
 
-    async def subscribe(
-        self, callback: ForgottenCallback | SheetChangedCallback, kind: str = FORGOTTEN
-    ) -> None:
+    async def subscribe(self, callback: UserCallback, kind: str = FORGOTTEN) -> None:
         """Report notices of `kind` (`FORGOTTEN` or `SHEET`) to `callback`.
 
         The first call opens the listening connection. After a reconnect every callback, of
@@ -181,7 +174,7 @@ class MemoryListener:
                 if attempt == len(RECONNECT_DELAYS_S):
                     log.warning("%s: still cannot listen: %s", self._target.display, exc)
 
-    def _notified(self, _conn: Connection, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
             event: Any = json.loads(payload)
             schema, sender = event["schema"], event["sender"]

@@ -1,4 +1,6 @@
-"""A postgresql:// URL: the store's own query parameters, pool options, a redacted form."""
+"""A postgresql:// URL: the store's own query parameters, pool options, a redacted form,
+and driver errors turned into store errors that name it by that form.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,50 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from bot.memory.errors import DatabaseFileError
+import asyncpg
+
+from bot.memory.backend import ConflictError
+from bot.memory.errors import CorruptDatabaseError, DatabaseFileError, DatabaseUnavailableError
+
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+"""What asyncpg raises when a statement or a connection fails."""
+
+_CORRUPT_STATES = {"XX001", "XX002"}
+_UNSTORABLE_TEXT_STATES = {"22021", "22P05"}
+_UNAVAILABLE_STATES = {"25006", "25P03", "42501"}
+# Connection, authentication, unknown database, out of resources, operator intervention
+# (which includes statement timeouts and server shutdowns).
+_UNAVAILABLE_CLASSES = {"08", "28", "3D", "53", "57"}
+
+
+def translate_error(exc: BaseException, target: PostgresTarget) -> DatabaseFileError:
+    """The store error for a driver error, naming the database by its redacted URL."""
+    detail = target.scrub(str(exc)) or ("timed out" if isinstance(exc, TimeoutError) else "")
+    detail = detail or type(exc).__name__
+    state = getattr(exc, "sqlstate", None)
+    if not isinstance(state, str):
+        return DatabaseUnavailableError(target.display, f"cannot reach the database ({detail})")
+    if state == "23505":
+        return ConflictError(target.display, f"database error: {detail}")
+    if state in _UNSTORABLE_TEXT_STATES:
+        return DatabaseFileError(
+            target.display, f"text PostgreSQL cannot store, such as NUL (U+0000): {detail}"
+        )
+    if state in _CORRUPT_STATES:
+        return CorruptDatabaseError(
+            target.display,
+            f"the server reports damaged data ({detail}); restore the database from a backup",
+        )
+    if state in _UNAVAILABLE_STATES or state[:2] in _UNAVAILABLE_CLASSES:
+        return DatabaseUnavailableError(target.display, f"cannot use the database ({detail})")
+    return DatabaseFileError(target.display, f"database error: {detail}")
+
 
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
 

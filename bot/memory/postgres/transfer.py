@@ -17,14 +17,21 @@ import asyncpg
 
 from bot.memory.errors import DatabaseFileError, DatabaseUnavailableError
 from bot.memory.migrate import load_migrations
-from bot.memory.postgres.base import DRIVER_ERRORS, Connection, translate_error
-from bot.memory.postgres.schema import migrate
-from bot.memory.postgres.target import PostgresTarget, parse_target
-from bot.memory.sqlite import SqliteStore
-from bot.memory.sqlite.base import translate_error as translate_sqlite_error
+from bot.memory.postgres.backend import migrate
+from bot.memory.postgres.target import DRIVER_ERRORS, PostgresTarget, parse_target, translate_error
+from bot.memory.sqlite import SqliteBackend
+from bot.memory.sqlite import translate_error as translate_sqlite_error
+
+Connection = Any
+"""An `asyncpg.Connection` (asyncpg ships no type hints)."""
 
 BATCH_ROWS = 5000
 """Rows read from SQLite and sent to PostgreSQL at a time."""
+
+
+def columns(names: str) -> tuple[str, ...]:
+    """Column names from one space-separated string."""
+    return tuple(names.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,119 +52,71 @@ class TableSpec:
 TABLES = (
     TableSpec(
         "guild_settings",
-        (
-            "guild_id",
-            "log_channel_id",
-            "gm_role_id",
-            "daily_budget_usd",
-            "user_daily_budget_usd",
-            "admin_notified",
-            "updated_at",
+        columns(
+            "guild_id log_channel_id gm_role_id daily_budget_usd user_daily_budget_usd "
+            "admin_notified updated_at"
         ),
         ("guild_id",),
     ),
     TableSpec(
         "channels",
-        (
-            "channel_id",
-            "guild_id",
-            "enabled",
-            "scene_name",
-            "scene_setting",
-            "reply_mode",
-            "lull_seconds",
-            "generation",
-            "ooc_mode",
-            "updated_at",
+        columns(
+            "channel_id guild_id enabled scene_name scene_setting reply_mode lull_seconds "
+            "generation ooc_mode updated_at"
         ),
         ("channel_id",),
         booleans=frozenset({"enabled"}),
     ),
     TableSpec(
         "channel_cast",
-        ("channel_id", "persona_id", "position", "joined_after", "joined_at"),
+        columns("channel_id persona_id position joined_after joined_at"),
         ("channel_id", "persona_id"),
         text_keys=frozenset({"persona_id"}),
     ),
     TableSpec(
         "personas",
-        ("guild_id", "persona_id", "card", "updated_at"),
+        columns("guild_id persona_id card updated_at"),
         ("guild_id", "persona_id"),
         text_keys=frozenset({"persona_id"}),
     ),
     TableSpec(
         "player_sheets",
-        ("user_id", "guild_id", "name", "description", "avatar_url", "updated_at"),
+        columns("user_id guild_id name description avatar_url updated_at"),
         ("user_id", "guild_id"),
     ),
     TableSpec(
         "messages",
-        (
-            "id",
-            "channel_id",
-            "guild_id",
-            "discord_id",
-            "more_discord_ids",
-            "author_id",
-            "author_name",
-            "kind",
-            "persona_id",
-            "text",
-            "reply_to",
-            "created_at",
-            "edited_at",
-            "ooc",
-            "status",
-            "swipe_index",
-            "swipe_count",
+        columns(
+            "id channel_id guild_id discord_id more_discord_ids author_id author_name kind "
+            "persona_id text reply_to created_at edited_at ooc status swipe_index swipe_count"
         ),
         ("id",),
         booleans=frozenset({"ooc"}),
         identity=True,
     ),
-    TableSpec("discord_parts", ("discord_id", "message_id"), ("discord_id",)),
-    TableSpec(
-        "swipes",
-        ("message_id", "idx", "text", "status", "created_at"),
-        ("message_id", "idx"),
-    ),
+    TableSpec("discord_parts", columns("discord_id message_id"), ("discord_id",)),
+    TableSpec("swipes", columns("message_id idx text status created_at"), ("message_id", "idx")),
     TableSpec(
         "summaries",
-        (
-            "id",
-            "channel_id",
-            "persona_id",
-            "version",
-            "text",
-            "covers_until",
-            "author_id",
-            "created_at",
-        ),
+        columns("id channel_id persona_id version text covers_until author_id created_at"),
         ("id",),
         identity=True,
     ),
-    TableSpec(
-        "pins",
-        ("id", "channel_id", "text", "author_id", "created_at"),
-        ("id",),
-        identity=True,
-    ),
+    TableSpec("pins", columns("id channel_id text author_id created_at"), ("id",), identity=True),
     TableSpec(
         "usage_ledger",
-        (
-            "id",
-            "guild_id",
-            "channel_id",
-            "user_id",
-            "persona_id",
-            "prompt_tokens",
-            "completion_tokens",
-            "cached_tokens",
-            "cost_usd",
-            "created_at",
+        columns(
+            "id guild_id channel_id user_id persona_id prompt_tokens completion_tokens "
+            "cached_tokens cost_usd created_at flags"
         ),
         ("id",),
         identity=True,
+    ),
+    TableSpec(
+        "runtime_state",
+        columns("key value updated_at"),
+        ("key",),
+        text_keys=frozenset({"key"}),
     ),
 )
 """Every table that holds memory, parents before children."""
@@ -266,8 +225,7 @@ async def compare(sqlite_path: str | Path, url: str) -> tuple[TableCheck, ...]:
 
 async def _upgraded_source(sqlite_path: str | Path) -> str:
     path = _existing_file(sqlite_path)
-    async with await SqliteStore.open(path):
-        pass
+    await (await SqliteBackend.open(path)).close()
     return path
 
 

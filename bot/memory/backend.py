@@ -1,0 +1,137 @@
+"""The dialect layer: what differs between SQLite and PostgreSQL, behind one small interface.
+
+The store's SQL is written once, with PostgreSQL's `$1, $2...` placeholders and the syntax
+both databases share (`ON CONFLICT ... DO UPDATE`, `RETURNING`, `CAST(x AS BIGINT)`,
+`TRUE`). A backend runs it (SQLite rewrites the placeholders to its own `?1, ?2...`) and
+answers the few questions whose SQL really differs: matching a list of ids, locking a row,
+serialising erasures against folds, telling other processes, cleaning up after an erase.
+Backend-specific SQL that is more than a fragment (full-text search, for one) belongs here
+too, as a method each backend implements.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from bot.memory.errors import DatabaseFileError
+
+Row = Sequence[Any]
+"""A database row as either driver returns it: indexable and unpackable like a tuple."""
+
+UserCallback = Callable[[int | None], None]
+"""Told the id of a user another process changed, or None if any user may have been."""
+
+
+class ConflictError(DatabaseFileError):
+    """A unique key was already taken (another process wrote the same row first)."""
+
+
+class Connection(ABC):
+    """One database session as the store sees it: run SQL written with `$n` placeholders."""
+
+    @abstractmethod
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        """Every row of a statement (including `RETURNING` rows)."""
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        """The first row of a statement, or None."""
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchrow(sql, *args)
+        return None if row is None else row[0]
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        """Run one statement for its effect."""
+        await self.fetch(sql, *args)
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row."""
+
+    @abstractmethod
+    async def count(self, sql: str, *args: Any) -> int:
+        """Run an INSERT, UPDATE or DELETE (without RETURNING); how many rows it changed."""
+
+
+class Backend(ABC):
+    """One open database: sessions, transactions, and the dialect's differences."""
+
+    name: str
+    """`sqlite` or `postgresql`, as `stats` reports it."""
+    migrations: str
+    """The folder of its numbered migrations under `bot/memory/migrations`."""
+    location: str
+    """The file path, or the URL with any password redacted (for messages)."""
+    for_update = ""
+    """Appended to a SELECT of one row to lock it until the transaction ends."""
+
+    @abstractmethod
+    def connection(self) -> AbstractAsyncContextManager[Connection]:
+        """A session in autocommit: each statement commits on its own."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """A session inside one write transaction, rolled back if the block fails."""
+
+    @abstractmethod
+    def any_of(self, column: str, placeholder: str) -> str:
+        """A predicate: `column` is one of the ids in the parameter `placeholder`."""
+
+    @abstractmethod
+    def id_list(self, ids: Sequence[int]) -> Any:
+        """The value to pass for a placeholder used in `any_of`."""
+
+    async def lock_for_erase(self, conn: Connection) -> None:
+        """Taken first by a transaction that erases messages or summaries."""
+        del conn
+
+    async def lock_against_erase(self, conn: Connection) -> None:
+        """Taken by a transaction that must not interleave with an erase (saving a fold)."""
+        del conn
+
+    async def notify(self, conn: Connection, kind: str, user_id: int) -> None:
+        """Tell the other processes, on commit, that a user's data of `kind` changed."""
+        del conn, kind, user_id
+
+    async def subscribe(self, callback: UserCallback, kind: str) -> None:
+        """Call `callback` when another process sends a notice of `kind`."""
+        del callback, kind
+
+    async def after_erase(self) -> None:
+        """Leave no copy of erased rows where the backend can reach it."""
+        return
+
+    @abstractmethod
+    async def schema_version(self, conn: Connection) -> int:
+        """The newest migration applied."""
+
+    @abstractmethod
+    async def details(self, conn: Connection) -> dict[str, Any]:
+        """Backend-specific lines of `stats` (size on disk, server version...)."""
+
+    @abstractmethod
+    async def problems(self, conn: Connection) -> list[str]:
+        """What the backend's own consistency check finds; empty when healthy."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close every connection; calling it twice is harmless."""
+
+
+class StoreBase:
+    """What every part of the store shares: the open backend and the clock."""
+
+    def __init__(self, backend: Backend, clock: Callable[[], float]) -> None:
+        self._db = backend
+        self._clock = clock
+
+    @property
+    def backend(self) -> Backend:
+        """The database this store runs on."""
+        return self._db

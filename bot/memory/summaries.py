@@ -1,0 +1,234 @@
+"""Versioned rolling summaries and pinned facts of channels, and real erasure of a user's or
+a channel's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.memory.backend import ConflictError, StoreBase
+from bot.memory.errors import DatabaseFileError
+from bot.memory.records import Pin, Summary
+from bot.memory.rows import (
+    SUMMARY_COLUMNS,
+    erase_summaries_covering,
+    summary_from_row,
+    summary_key,
+)
+
+_CURRENT = f"""
+SELECT {SUMMARY_COLUMNS} FROM summaries
+WHERE channel_id = $1 AND persona_id = $2
+ORDER BY version DESC
+LIMIT $3
+"""
+
+_INSERT_SUMMARY = f"""
+INSERT INTO summaries (channel_id, persona_id, version, text, covers_until, author_id, created_at)
+VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM summaries
+                 WHERE channel_id = $1 AND persona_id = $2),
+        $3, $4, $5, $6)
+RETURNING {SUMMARY_COLUMNS}
+"""
+
+# Two processes saving the same summary at once pick the same next version; the loser of
+# the unique index tries again with the one after.
+_SAVE_ATTEMPTS = 5
+
+FORGOTTEN = "forgotten"
+"""The kind of notice `forget_user` sends: the user's data was erased."""
+
+
+class SummariesMixin(StoreBase):
+    """Rolling summaries (per channel or per persona), pins, and erasure.
+
+    Erasing takes the backend's erase lock first, which `save_fold` takes shared, so a
+    summary folded in another process either is seen (and erased) or sees the erase. After
+    an erase the backend removes what copies it can reach: SQLite rewrites the file
+    (VACUUM) and empties its write-ahead log. PostgreSQL frees the space through
+    (auto)vacuum; old bytes linger in data pages, the WAL, replicas and backups until
+    overwritten or rotated, and scrubbing those (`VACUUM FULL`, which locks every process
+    out) is left to the operator.
+    """
+
+    async def get_summary(self, channel_id: int, persona_id: str | None = None) -> Summary | None:
+        """The current summary of a channel (or of one persona's view of it)."""
+        history = await self.summary_history(channel_id, persona_id, limit=1)
+        return history[0] if history else None
+
+    async def save_summary(
+        self,
+        channel_id: int,
+        persona_id: str | None,
+        text: str,
+        covers_until: int,
+        author_id: int | None = None,
+    ) -> Summary:
+        """Store a new version of a summary; `author_id` names an admin who wrote it."""
+        values = (channel_id, summary_key(persona_id), text, covers_until, author_id, self._clock())
+        for _ in range(_SAVE_ATTEMPTS):
+            try:
+                async with self._db.connection() as conn:
+                    row = await conn.fetchrow(_INSERT_SUMMARY, *values)
+            except ConflictError:
+                continue
+            assert row is not None
+            return summary_from_row(row)
+        raise DatabaseFileError(
+            self._db.location, f"could not pick a version for a summary of {channel_id}"
+        )
+
+    async def save_fold(
+        self,
+        channel_id: int,
+        persona_id: str | None,
+        text: str,
+        covers_until: int,
+        *,
+        previous_id: int | None,
+        folded: Sequence[int],
+    ) -> Summary | None:
+        """Store a summary the model folded from stored messages, unless they were erased.
+
+        `previous_id` is the id of the summary version it continues (None: there was none),
+        `folded` the memory ids of the messages it summarised. Nothing is saved, and None is
+        returned, when that version is no longer the current one or any of `folded` is no
+        longer stored: the summary would carry what `forget_user`, `wipe_channel` or
+        `rewind` erased, or overwrite a newer version. Atomic with those erases in every
+        process: either the check sees the erase, or the erase sees the new version.
+        """
+        ids = sorted(set(folded))
+        key = summary_key(persona_id)
+        try:
+            async with self._db.transaction() as conn:
+                await self._db.lock_against_erase(conn)
+                current = await conn.fetchval(
+                    "SELECT id FROM summaries WHERE channel_id = $1 AND persona_id = $2 "
+                    "ORDER BY version DESC LIMIT 1",
+                    channel_id,
+                    key,
+                )
+                present = await conn.fetchval(
+                    "SELECT COUNT(*) FROM messages "
+                    f"WHERE channel_id = $1 AND {self._db.any_of('id', '$2')}",
+                    channel_id,
+                    self._db.id_list(ids),
+                )
+                if current != previous_id or present != len(ids):
+                    return None
+                row = await conn.fetchrow(
+                    _INSERT_SUMMARY, channel_id, key, text, covers_until, None, self._clock()
+                )
+        except ConflictError:
+            return None  # another process saved a version just now: ours is stale
+        assert row is not None
+        return summary_from_row(row)
+
+    async def summary_history(
+        self, channel_id: int, persona_id: str | None = None, *, limit: int = 20
+    ) -> list[Summary]:
+        """Versions of a summary, newest first."""
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(_CURRENT, channel_id, summary_key(persona_id), limit)
+        return [summary_from_row(row) for row in rows]
+
+    async def rollback_summary(
+        self, channel_id: int, persona_id: str | None = None
+    ) -> Summary | None:
+        """Delete the current version; returns the one now current, or None if none is left."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM summaries WHERE id = (SELECT id FROM summaries "
+                "WHERE channel_id = $1 AND persona_id = $2 ORDER BY version DESC LIMIT 1)",
+                channel_id,
+                summary_key(persona_id),
+            )
+            row = await conn.fetchrow(_CURRENT, channel_id, summary_key(persona_id), 1)
+        return None if row is None else summary_from_row(row)
+
+    async def add_pin(self, channel_id: int, text: str, author_id: int | None) -> int:
+        """Pin a fact to a channel's prompt; returns the pin id."""
+        async with self._db.connection() as conn:
+            pin_id: int = await conn.fetchval(
+                "INSERT INTO pins (channel_id, text, author_id, created_at) "
+                "VALUES ($1, $2, $3, $4) RETURNING id",
+                channel_id,
+                text,
+                author_id,
+                self._clock(),
+            )
+        return pin_id
+
+    async def list_pins(self, channel_id: int) -> list[Pin]:
+        """A channel's pins, oldest first."""
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(
+                "SELECT id, channel_id, text, author_id, created_at FROM pins "
+                "WHERE channel_id = $1 ORDER BY id",
+                channel_id,
+            )
+        return [Pin(*row) for row in rows]
+
+    async def remove_pin(self, channel_id: int, pin_id: int) -> bool:
+        """Unpin a fact; False if the channel has no such pin."""
+        async with self._db.connection() as conn:
+            return bool(
+                await conn.count(
+                    "DELETE FROM pins WHERE id = $1 AND channel_id = $2", pin_id, channel_id
+                )
+            )
+
+    # Erasure
+
+    async def forget_user(self, user_id: int) -> dict[str, int]:
+        """Erase for good a user's messages, sheets, pins and the summaries built from their
+        messages, and unlink their usage.
+
+        The model wrote the summaries from the messages, so in each channel where a summary
+        covers a message of the user, every version of every summary (the channel's and each
+        late joiner's, hand edits included) is erased; the channel's messages stay, so the
+        engine can fold them into a new summary. Summaries elsewhere stay. Other processes
+        sharing the database hear of it on commit (`on_forgotten`).
+
+        Returns counts by key: `messages`, `sheets` and `pins` erased; `usage` ledger rows
+        unlinked; `summaries` (versions erased) and `summary_channels` (the channels they
+        were in); `summary_authors`: versions the user wrote by hand that stay, unlinked.
+        """
+        async with self._db.transaction() as conn:
+            await self._db.lock_for_erase(conn)
+            await self._db.notify(conn, FORGOTTEN, user_id)
+            # First, while the user's messages still tell which summaries cover them.
+            erased = await conn.fetch(erase_summaries_covering("$1"), user_id)
+            counts = {
+                "messages": await conn.count(
+                    "DELETE FROM messages WHERE author_id = $1 AND kind = 'human'", user_id
+                ),
+                "sheets": await conn.count("DELETE FROM player_sheets WHERE user_id = $1", user_id),
+                "pins": await conn.count("DELETE FROM pins WHERE author_id = $1", user_id),
+                "usage": await conn.count(
+                    "UPDATE usage_ledger SET user_id = NULL WHERE user_id = $1", user_id
+                ),
+                "summaries": len(erased),
+                "summary_channels": len({row[0] for row in erased}),
+                "summary_authors": await conn.count(
+                    "UPDATE summaries SET author_id = NULL WHERE author_id = $1", user_id
+                ),
+            }
+        if any(counts.values()):
+            await self._db.after_erase()
+        return counts
+
+    async def wipe_channel(self, channel_id: int) -> dict[str, int]:
+        """Erase a channel's messages, summaries and pins for good; its settings stay."""
+        async with self._db.transaction() as conn:
+            await self._db.lock_for_erase(conn)
+            counts = {
+                table: await conn.count(f"DELETE FROM {table} WHERE channel_id = $1", channel_id)
+                for table in ("messages", "summaries", "pins")
+            }
+            await conn.execute(
+                "UPDATE channel_cast SET joined_after = 0 WHERE channel_id = $1", channel_id
+            )
+        if any(counts.values()):
+            await self._db.after_erase()
+        return counts
