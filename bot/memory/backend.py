@@ -135,3 +135,34 @@ class StoreBase:
     def backend(self) -> Backend:
         """The database this store runs on."""
         return self._db
+
+    # One statement in autocommit, for the many methods that need no more.
+
+    async def _rows(self, sql: str, *args: Any) -> list[Row]:
+        async with self._db.connection() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def _row(self, sql: str, *args: Any) -> Row | None:
+        async with self._db.connection() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def _value(self, sql: str, *args: Any) -> Any:
+        async with self._db.connection() as conn:
+            return await conn.fetchval(sql, *args)
+
+    async def _count(self, sql: str, *args: Any) -> int:
+        async with self._db.connection() as conn:
+            return await conn.count(sql, *args)
+
+
+def upsert(table: str, columns: str, key: str) -> str:
+    """An INSERT of `columns` (named with spaces between, bound as $1, $2...) that replaces
+    the other columns of the row already stored under the same `key` columns.
+    """
+    names, keys = columns.split(), key.split()
+    marks = ", ".join(f"${number}" for number in range(1, len(names) + 1))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names if name not in keys)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )

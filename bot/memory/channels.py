@@ -5,63 +5,39 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, get_args
 
-from bot.memory.backend import Connection, Row, StoreBase
-from bot.memory.records import ChannelConfig, GuildSettings, StoredPersona
-from bot.memory.rows import (
-    CHANNEL_COLUMNS,
-    GLOBAL_SHEET,
-    channel_from_row,
-    dump_json,
-    guild_settings_from_row,
-    sheets_by_user,
-    validate_channel,
-)
+from bot.memory.backend import Connection, Row, StoreBase, upsert
+from bot.memory.records import ChannelConfig, GuildSettings, OocMode, ReplyMode, StoredPersona
 from bot.models import PlayerSheet
 
+GLOBAL_SHEET = 0
+"""The `guild_id` under which a player's global sheet is stored."""
+
+
 # One row per cast member (or one with a NULL persona for an empty cast): one round trip.
-_SELECT_CHANNELS = f"""
-SELECT {CHANNEL_COLUMNS}, k.persona_id
+_SELECT_CHANNELS = """
+SELECT c.channel_id, c.guild_id, c.enabled, c.scene_name, c.scene_setting, c.reply_mode,
+       c.lull_seconds, c.generation, c.ooc_mode, c.updated_at, k.persona_id
 FROM channels AS c LEFT JOIN channel_cast AS k ON k.channel_id = c.channel_id
 """
 
-_UPSERT_CHANNEL = """
-INSERT INTO channels (channel_id, guild_id, enabled, scene_name, scene_setting, reply_mode,
-                      lull_seconds, generation, ooc_mode, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-ON CONFLICT (channel_id) DO UPDATE SET
-    guild_id = excluded.guild_id, enabled = excluded.enabled,
-    scene_name = excluded.scene_name, scene_setting = excluded.scene_setting,
-    reply_mode = excluded.reply_mode, lull_seconds = excluded.lull_seconds,
-    generation = excluded.generation, ooc_mode = excluded.ooc_mode,
-    updated_at = excluded.updated_at
-"""
-
-_UPSERT_GUILD = """
-INSERT INTO guild_settings (guild_id, log_channel_id, gm_role_id, daily_budget_usd,
-                            user_daily_budget_usd, admin_notified, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (guild_id) DO UPDATE SET
-    log_channel_id = excluded.log_channel_id, gm_role_id = excluded.gm_role_id,
-    daily_budget_usd = excluded.daily_budget_usd,
-    user_daily_budget_usd = excluded.user_daily_budget_usd,
-    admin_notified = excluded.admin_notified, updated_at = excluded.updated_at
-"""
-
-_UPSERT_PERSONA = """
-INSERT INTO personas (guild_id, persona_id, card, updated_at) VALUES ($1, $2, $3, $4)
-ON CONFLICT (guild_id, persona_id) DO UPDATE SET
-    card = excluded.card, updated_at = excluded.updated_at
-"""
-
-_UPSERT_SHEET = """
-INSERT INTO player_sheets (user_id, guild_id, name, description, avatar_url, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (user_id, guild_id) DO UPDATE SET
-    name = excluded.name, description = excluded.description,
-    avatar_url = excluded.avatar_url, updated_at = excluded.updated_at
-"""
+_UPSERT_CHANNEL = upsert(
+    "channels",
+    "channel_id guild_id enabled scene_name scene_setting reply_mode lull_seconds generation "
+    "ooc_mode updated_at",
+    key="channel_id",
+)
+_UPSERT_GUILD = upsert(
+    "guild_settings",
+    "guild_id log_channel_id gm_role_id daily_budget_usd user_daily_budget_usd admin_notified "
+    "updated_at",
+    key="guild_id",
+)
+_UPSERT_PERSONA = upsert("personas", "guild_id persona_id card updated_at", "guild_id persona_id")
+_UPSERT_SHEET = upsert(
+    "player_sheets", "user_id guild_id name description avatar_url updated_at", "user_id guild_id"
+)
 
 SHEET = "sheet"
 """The kind of notice `save_sheet` and `clear_sheet` send: the player's sheet changed."""
@@ -72,11 +48,8 @@ class ChannelsMixin(StoreBase):
 
     async def get_channel(self, channel_id: int) -> ChannelConfig | None:
         """A channel's roleplay settings, or None if it was never configured."""
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(
-                f"{_SELECT_CHANNELS} WHERE c.channel_id = $1 ORDER BY k.position", channel_id
-            )
-        configs = _channels_from_rows(rows)
+        sql = f"{_SELECT_CHANNELS} WHERE c.channel_id = $1 ORDER BY k.position"
+        configs = _channels_from_rows(await self._rows(sql, channel_id))
         return configs[0] if configs else None
 
     async def save_channel(self, config: ChannelConfig) -> ChannelConfig:
@@ -90,13 +63,10 @@ class ChannelsMixin(StoreBase):
             ValueError: a setting either backend would store wrongly.
 
         """
-        validate_channel(config)
-        saved = replace(
-            config,
-            cast=tuple(config.cast),
-            generation=dict(config.generation),
-            updated_at=self._clock(),
-        )
+        _validate(config)
+        now = self._clock()
+        saved = replace(config, cast=tuple(config.cast), generation=dict(config.generation))
+        saved = replace(saved, updated_at=now)
         async with self._db.transaction() as conn:
             await conn.execute(
                 _UPSERT_CHANNEL,
@@ -109,7 +79,7 @@ class ChannelsMixin(StoreBase):
                 saved.lull_seconds,
                 dump_json(saved.generation),
                 saved.ooc_mode,
-                saved.updated_at,
+                now,
             )
             await _sync_cast(conn, saved)
         return saved
@@ -118,68 +88,59 @@ class ChannelsMixin(StoreBase):
         """Channels with roleplay on, in one guild or everywhere."""
         where = "c.enabled = TRUE" + ("" if guild_id is None else " AND c.guild_id = $1")
         params = () if guild_id is None else (guild_id,)
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(
-                f"{_SELECT_CHANNELS} WHERE {where} ORDER BY c.channel_id, k.position", *params
-            )
-        return _channels_from_rows(rows)
+        sql = f"{_SELECT_CHANNELS} WHERE {where} ORDER BY c.channel_id, k.position"
+        return _channels_from_rows(await self._rows(sql, *params))
 
     async def cast_joined(self, channel_id: int) -> dict[str, int]:
         """Each cast member's join point: the newest message id then (0 = from the start)."""
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(
-                "SELECT persona_id, joined_after FROM channel_cast "
-                "WHERE channel_id = $1 ORDER BY position",
-                channel_id,
-            )
+        rows = await self._rows(
+            "SELECT persona_id, joined_after FROM channel_cast "
+            "WHERE channel_id = $1 ORDER BY position",
+            channel_id,
+        )
         return {row[0]: row[1] for row in rows}
 
     async def get_guild_settings(self, guild_id: int) -> GuildSettings:
         """A guild's settings, or the defaults if it never saved any."""
-        async with self._db.connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT log_channel_id, gm_role_id, daily_budget_usd, user_daily_budget_usd, "
-                "admin_notified FROM guild_settings WHERE guild_id = $1",
-                guild_id,
-            )
-        return guild_settings_from_row(guild_id, row)
+        row = await self._row(
+            "SELECT log_channel_id, gm_role_id, daily_budget_usd, user_daily_budget_usd, "
+            "admin_notified FROM guild_settings WHERE guild_id = $1",
+            guild_id,
+        )
+        if row is None:
+            return GuildSettings(guild_id=guild_id)
+        return GuildSettings(
+            guild_id, row[0], row[1], row[2], row[3], frozenset(json.loads(row[4]))
+        )
 
     async def save_guild_settings(self, settings: GuildSettings) -> GuildSettings:
         """Create or replace a guild's settings."""
-        async with self._db.connection() as conn:
-            await conn.execute(
-                _UPSERT_GUILD,
-                settings.guild_id,
-                settings.log_channel_id,
-                settings.gm_role_id,
-                settings.daily_budget_usd,
-                settings.user_daily_budget_usd,
-                json.dumps(sorted(settings.admin_notified)),
-                self._clock(),
-            )
+        await self._value(
+            _UPSERT_GUILD,
+            settings.guild_id,
+            settings.log_channel_id,
+            settings.gm_role_id,
+            settings.daily_budget_usd,
+            settings.user_daily_budget_usd,
+            json.dumps(sorted(settings.admin_notified)),
+            self._clock(),
+        )
         return settings
 
     # Personas and player sheets
 
     async def list_personas(self, guild_id: int) -> list[StoredPersona]:
         """A guild's own persona cards, by id (code point order, whatever the locale)."""
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(
-                "SELECT persona_id, card, updated_at FROM personas WHERE guild_id = $1", guild_id
-            )
-        return sorted(
-            (StoredPersona(guild_id, row[0], json.loads(row[1]), row[2]) for row in rows),
-            key=lambda persona: persona.persona_id,
-        )
+        sql = "SELECT persona_id, card, updated_at FROM personas WHERE guild_id = $1"
+        rows = sorted(await self._rows(sql, guild_id), key=lambda row: str(row[0]))
+        return [StoredPersona(guild_id, row[0], json.loads(row[1]), row[2]) for row in rows]
 
     async def get_persona(self, guild_id: int, persona_id: str) -> StoredPersona | None:
         """One of a guild's own persona cards."""
-        async with self._db.connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT card, updated_at FROM personas WHERE guild_id = $1 AND persona_id = $2",
-                guild_id,
-                persona_id,
-            )
+        where = "guild_id = $1 AND persona_id = $2"
+        row = await self._row(
+            f"SELECT card, updated_at FROM personas WHERE {where}", guild_id, persona_id
+        )
         return (
             None if row is None else StoredPersona(guild_id, persona_id, json.loads(row[0]), row[1])
         )
@@ -198,20 +159,13 @@ class ChannelsMixin(StoreBase):
         except TypeError as exc:
             raise ValueError(f"persona card {persona_id!r} is not JSON: {exc}") from exc
         now = self._clock()
-        async with self._db.connection() as conn:
-            await conn.execute(_UPSERT_PERSONA, guild_id, persona_id, text, now)
+        await self._value(_UPSERT_PERSONA, guild_id, persona_id, text, now)
         return StoredPersona(guild_id, persona_id, json.loads(text), now)
 
     async def delete_persona(self, guild_id: int, persona_id: str) -> bool:
         """Remove a guild's persona card; False if there was none."""
-        async with self._db.connection() as conn:
-            return bool(
-                await conn.count(
-                    "DELETE FROM personas WHERE guild_id = $1 AND persona_id = $2",
-                    guild_id,
-                    persona_id,
-                )
-            )
+        sql = "DELETE FROM personas WHERE guild_id = $1 AND persona_id = $2"
+        return bool(await self._count(sql, guild_id, persona_id))
 
     async def get_sheet(self, user_id: int, guild_id: int | None) -> PlayerSheet | None:
         """A player's sheet: the guild's one if set, else their global one."""
@@ -224,17 +178,16 @@ class ChannelsMixin(StoreBase):
         wanted = sorted(set(user_ids))
         if not wanted:
             return {}
-        async with self._db.connection() as conn:
-            # Global sheets sort first, so a guild sheet read later replaces them.
-            rows = await conn.fetch(
-                "SELECT user_id, name, description, avatar_url FROM player_sheets "
-                f"WHERE {self._db.any_of('user_id', '$1')} AND guild_id IN ($2, $3) "
-                "ORDER BY guild_id = $2",
-                self._db.id_list(wanted),
-                _scope(guild_id),
-                GLOBAL_SHEET,
-            )
-        return sheets_by_user(rows)
+        # Global sheets sort first, so a guild sheet read later replaces them.
+        rows = await self._rows(
+            "SELECT user_id, name, description, avatar_url FROM player_sheets "
+            f"WHERE {self._db.any_of('user_id', '$1')} AND guild_id IN ($2, $3) "
+            "ORDER BY guild_id = $2",
+            self._db.id_list(wanted),
+            _scope(guild_id),
+            GLOBAL_SHEET,
+        )
+        return {row[0]: PlayerSheet(row[0], row[1], row[2], row[3]) for row in rows}
 
     async def save_sheet(self, sheet: PlayerSheet, guild_id: int | None) -> None:
         """Create or replace a player's sheet for one guild, or globally when `guild_id` is None.
@@ -255,12 +208,9 @@ class ChannelsMixin(StoreBase):
 
     async def clear_sheet(self, user_id: int, guild_id: int | None) -> bool:
         """Remove a player's guild (or global) sheet; False if there was none."""
+        sql = "DELETE FROM player_sheets WHERE user_id = $1 AND guild_id = $2"
         async with self._db.transaction() as conn:
-            removed = await conn.count(
-                "DELETE FROM player_sheets WHERE user_id = $1 AND guild_id = $2",
-                user_id,
-                _scope(guild_id),
-            )
+            removed = await conn.count(sql, user_id, _scope(guild_id))
             if removed:
                 await self._db.notify(conn, SHEET, user_id)
         return bool(removed)
@@ -272,12 +222,8 @@ def _scope(guild_id: int | None) -> int:
 
 
 async def _sync_cast(conn: Connection, config: ChannelConfig) -> None:
-    current = {
-        row[0]
-        for row in await conn.fetch(
-            "SELECT persona_id FROM channel_cast WHERE channel_id = $1", config.channel_id
-        )
-    }
+    sql = "SELECT persona_id FROM channel_cast WHERE channel_id = $1"
+    current = {row[0] for row in await conn.fetch(sql, config.channel_id)}
     removed = current.difference(config.cast)
     if removed:
         await conn.executemany(
@@ -288,9 +234,8 @@ async def _sync_cast(conn: Connection, config: ChannelConfig) -> None:
         return
     newest = 0
     if not current.issuperset(config.cast):
-        newest = await conn.fetchval(
-            "SELECT COALESCE(MAX(id), 0) FROM messages WHERE channel_id = $1", config.channel_id
-        )
+        sql = "SELECT COALESCE(MAX(id), 0) FROM messages WHERE channel_id = $1"
+        newest = await conn.fetchval(sql, config.channel_id)
     # Members already present keep their join point; only their order changes.
     await conn.executemany(
         "INSERT INTO channel_cast (channel_id, persona_id, position, joined_after, joined_at) "
@@ -304,12 +249,41 @@ async def _sync_cast(conn: Connection, config: ChannelConfig) -> None:
 
 
 def _channels_from_rows(rows: Sequence[Row]) -> list[ChannelConfig]:
+    """Channels from `_SELECT_CHANNELS` rows, one per cast member, in cast order."""
     configs: list[ChannelConfig] = []
     cast: list[str] = []
     for index, row in enumerate(rows):
         if row[10] is not None:
             cast.append(row[10])
-        if index + 1 == len(rows) or rows[index + 1][0] != row[0]:
-            configs.append(channel_from_row(row, cast))
-            cast = []
+        if index + 1 < len(rows) and rows[index + 1][0] == row[0]:
+            continue
+        values = [*row[:10]]
+        values[7] = json.loads(row[7])  # generation
+        values[2:3] = [bool(row[2]), tuple(cast)]  # enabled, then the cast
+        configs.append(ChannelConfig(*values))
+        cast = []
     return configs
+
+
+def dump_json(value: Any) -> str:
+    """JSON text that loads back to an equal value (key order, big ints, floats, unicode)."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates can't be stored as UTF-8 text; escaped, they round-trip.
+        text = json.dumps(value, ensure_ascii=True, allow_nan=False)
+    return text
+
+
+def _validate(config: ChannelConfig) -> None:
+    """Refuse a channel configuration either backend would store wrongly (raises ValueError)."""
+    if config.reply_mode not in get_args(ReplyMode):
+        raise ValueError(f"reply_mode must be one of {get_args(ReplyMode)}")
+    if config.ooc_mode is not None and config.ooc_mode not in get_args(OocMode):
+        raise ValueError(f"ooc_mode must be None or one of {get_args(OocMode)}")
+    if len(set(config.cast)) != len(config.cast):
+        raise ValueError("a persona can be in a channel's cast only once")
+    for key, value in config.generation.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"generation override {key!r} must be a number")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.memory.backend import StoreBase
-from bot.memory.records import UsageRecord, UsageReport
-from bot.memory.rows import USAGE_GROUPS, usage_report_from_rows
+from collections.abc import Iterable, Mapping
+
+from bot.memory.backend import Row, StoreBase, upsert
+from bot.memory.records import UsageRecord, UsageReport, UsageTotals
 from bot.pricing import resolve_cost
 
 # SUM over BIGINT is NUMERIC in PostgreSQL; cast back so totals are ints on both backends.
@@ -13,6 +14,10 @@ _TOTALS = (
     "CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT), "
     "CAST(COALESCE(SUM(cached_tokens), 0) AS BIGINT), COALESCE(SUM(cost_usd), 0.0)"
 )
+
+USAGE_GROUPS = ("channel_id", "user_id", "persona_id")
+"""The ledger columns a usage report breaks totals down by."""
+
 
 _INSERT_USAGE = """
 INSERT INTO usage_ledger (guild_id, channel_id, user_id, persona_id, prompt_tokens,
@@ -30,10 +35,7 @@ WHERE leases.holder = excluded.holder OR leases.expires_at <= $4
 RETURNING 1
 """
 
-_SET_STATE = """
-INSERT INTO runtime_state (key, value, updated_at) VALUES ($1, $2, $3)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-"""
+_SET_STATE = upsert("runtime_state", "key value updated_at", "key")
 
 
 class LedgerMixin(StoreBase):
@@ -52,20 +54,19 @@ class LedgerMixin(StoreBase):
         cost = resolve_cost(
             record.cost_usd, record.prompt_tokens, record.completion_tokens, record.cached_tokens
         )
-        async with self._db.connection() as conn:
-            await conn.execute(
-                _INSERT_USAGE,
-                record.guild_id,
-                record.channel_id,
-                record.user_id,
-                record.persona_id,
-                record.prompt_tokens,
-                record.completion_tokens,
-                record.cached_tokens,
-                cost,
-                self._clock() if record.created_at is None else record.created_at,
-                record.flags,
-            )
+        await self._value(
+            _INSERT_USAGE,
+            record.guild_id,
+            record.channel_id,
+            record.user_id,
+            record.persona_id,
+            record.prompt_tokens,
+            record.completion_tokens,
+            record.cached_tokens,
+            cost,
+            self._clock() if record.created_at is None else record.created_at,
+            record.flags,
+        )
 
     async def usage_report(self, guild_id: int, since: float | None = None) -> UsageReport:
         """A guild's usage since a time (or ever), in total and per channel, user and persona."""
@@ -87,57 +88,56 @@ class LedgerMixin(StoreBase):
 
     async def spent_usd(self, guild_id: int, since: float, user_id: int | None = None) -> float:
         """Dollars a guild (or one user in it) has spent since a time."""
-        where = "guild_id = $1 AND created_at >= $2" + (
-            "" if user_id is None else " AND user_id = $3"
-        )
-        params = (guild_id, since) if user_id is None else (guild_id, since, user_id)
-        async with self._db.connection() as conn:
-            spent = await conn.fetchval(
-                f"SELECT COALESCE(SUM(cost_usd), 0.0) FROM usage_ledger WHERE {where}", *params
-            )
-        return float(spent)
+        sql = "SELECT COALESCE(SUM(cost_usd), 0.0) FROM usage_ledger WHERE guild_id = $1"
+        if user_id is None:
+            return float(await self._value(f"{sql} AND created_at >= $2", guild_id, since))
+        sql += " AND user_id = $2 AND created_at >= $3"
+        return float(await self._value(sql, guild_id, user_id, since))
 
     # Leases: cross-process single-flight
 
     async def try_acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Take a named lease for `ttl_s` seconds if it is free, expired, or already ours."""
         now = self._clock()
-        async with self._db.connection() as conn:
-            return await conn.fetchrow(_ACQUIRE, name, holder, now + ttl_s, now) is not None
+        return await self._row(_ACQUIRE, name, holder, now + ttl_s, now) is not None
 
     async def renew_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Extend our lease to `ttl_s` seconds from now; False if someone else holds it."""
-        async with self._db.connection() as conn:
-            return bool(
-                await conn.count(
-                    "UPDATE leases SET expires_at = $1 WHERE name = $2 AND holder = $3",
-                    self._clock() + ttl_s,
-                    name,
-                    holder,
-                )
-            )
+        sql = "UPDATE leases SET expires_at = $1 WHERE name = $2 AND holder = $3"
+        return bool(await self._count(sql, self._clock() + ttl_s, name, holder))
 
     async def release_lease(self, name: str, holder: str) -> bool:
         """Give up our lease; False if we did not hold it."""
-        async with self._db.connection() as conn:
-            return bool(
-                await conn.count("DELETE FROM leases WHERE name = $1 AND holder = $2", name, holder)
-            )
+        sql = "DELETE FROM leases WHERE name = $1 AND holder = $2"
+        return bool(await self._count(sql, name, holder))
 
     # Runtime state
 
     async def get_state(self, key: str) -> str | None:
         """A value the runtime kept under `key` (e.g. the dialect a model accepts), or None."""
-        async with self._db.connection() as conn:
-            value: str | None = await conn.fetchval(
-                "SELECT value FROM runtime_state WHERE key = $1", key
-            )
+        value: str | None = await self._value("SELECT value FROM runtime_state WHERE key = $1", key)
         return value
 
     async def set_state(self, key: str, value: str | None) -> None:
         """Keep `value` under `key` across restarts (shared by every process); None deletes."""
-        async with self._db.connection() as conn:
-            if value is None:
-                await conn.execute("DELETE FROM runtime_state WHERE key = $1", key)
-            else:
-                await conn.execute(_SET_STATE, key, value, self._clock())
+        if value is None:
+            await self._count("DELETE FROM runtime_state WHERE key = $1", key)
+        else:
+            await self._value(_SET_STATE, key, value, self._clock())
+
+
+def usage_report_from_rows(
+    guild_id: int, since: float | None, total: Row, groups: Mapping[str, Iterable[Row]]
+) -> UsageReport:
+    """A report from the totals row and, per `USAGE_GROUPS` column, its `key, totals` rows."""
+    by_key = {
+        column: {row[0]: UsageTotals(*row[1:]) for row in rows} for column, rows in groups.items()
+    }
+    return UsageReport(
+        guild_id=guild_id,
+        since=since,
+        total=UsageTotals(*total),
+        by_channel=by_key["channel_id"],
+        by_user=by_key["user_id"],
+        by_persona=by_key["persona_id"],
+    )

@@ -6,18 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from typing import Any
 
-from bot.memory.backend import Connection, StoreBase
+from bot.memory.backend import Connection, Row, StoreBase
 from bot.memory.errors import DatabaseFileError, NotFoundError
 from bot.memory.records import MessageRecord, NewMessage
-from bot.memory.rows import (
-    MESSAGE_COLUMNS,
-    find_by_discord_id,
-    message_from_row,
-    split_discord_ids,
-)
 from bot.models import AuthorKind, ReplyStatus
+
+MESSAGE_COLUMNS = (
+    "id, channel_id, guild_id, discord_id, author_id, author_name, kind, persona_id, text, "
+    "reply_to, created_at, edited_at, ooc, status, swipe_index, swipe_count, more_discord_ids"
+)
+
+_KINDS = {kind.value: kind for kind in AuthorKind}
+_STATUSES = {status.value: status for status in ReplyStatus}
+
+
+def find_by_discord_id(parameter: str) -> str:
+    """A scalar subquery: the memory id the Discord message `parameter` belongs to."""
+    return (
+        f"(SELECT id FROM messages WHERE discord_id = {parameter} "
+        f"UNION ALL SELECT message_id FROM discord_parts WHERE discord_id = {parameter} LIMIT 1)"
+    )
+
 
 _INSERT_MESSAGE = f"""
 INSERT INTO messages (channel_id, guild_id, discord_id, author_id, author_name, kind,
@@ -93,16 +103,10 @@ class MessagesMixin(StoreBase):
         reply_to: int | None = None,
     ) -> int:
         """Store an empty persona reply in status streaming; returns its memory id."""
-        async with self._db.connection() as conn:
-            reply_id: int = await conn.fetchval(
-                _INSERT_REPLY,
-                channel_id,
-                guild_id,
-                author_name,
-                persona_id,
-                reply_to,
-                self._clock(),
-            )
+        now = self._clock()
+        reply_id: int = await self._value(
+            _INSERT_REPLY, channel_id, guild_id, author_name, persona_id, reply_to, now
+        )
         return reply_id
 
     async def save_progress(
@@ -244,37 +248,28 @@ class MessagesMixin(StoreBase):
         Their text and Discord ids are the last ones `save_progress` kept. On a database
         shared by several processes, the others' live replies are streaming too.
         """
-        where = "status = 'streaming'"
-        params: list[Any] = []
-        if channel_ids is not None:
-            where += f" AND {self._db.any_of('channel_id', '$1')}"
-            params.append(self._db.id_list(sorted(channel_ids)))
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(f"{_SELECT} WHERE {where} ORDER BY id", *params)
+        if channel_ids is None:
+            rows = await self._rows(f"{_SELECT} WHERE status = 'streaming' ORDER BY id")
+        else:
+            where = f"status = 'streaming' AND {self._db.any_of('channel_id', '$1')}"
+            ids = self._db.id_list(sorted(channel_ids))
+            rows = await self._rows(f"{_SELECT} WHERE {where} ORDER BY id", ids)
         return [message_from_row(row) for row in rows]
 
     async def get_message(self, message_id: int) -> MessageRecord | None:
         """A stored message by memory id."""
-        async with self._db.connection() as conn:
-            row = await conn.fetchrow(f"{_SELECT} WHERE id = $1", message_id)
+        row = await self._row(f"{_SELECT} WHERE id = $1", message_id)
         return None if row is None else message_from_row(row)
 
     async def get_by_discord_id(self, discord_id: int) -> MessageRecord | None:
         """The stored message a Discord message belongs to (any part of a long reply)."""
-        async with self._db.connection() as conn:
-            row = await conn.fetchrow(
-                f"{_SELECT} WHERE id = {find_by_discord_id('$1')}", discord_id
-            )
+        row = await self._row(f"{_SELECT} WHERE id = {find_by_discord_id('$1')}", discord_id)
         return None if row is None else message_from_row(row)
 
     async def find_reply(self, reply_to: int, persona_id: str) -> MessageRecord | None:
         """A persona's first reply to a message, to avoid answering it twice."""
-        async with self._db.connection() as conn:
-            row = await conn.fetchrow(
-                f"{_SELECT} WHERE reply_to = $1 AND persona_id = $2 ORDER BY id LIMIT 1",
-                reply_to,
-                persona_id,
-            )
+        where = "reply_to = $1 AND persona_id = $2"
+        row = await self._row(f"{_SELECT} WHERE {where} ORDER BY id LIMIT 1", reply_to, persona_id)
         return None if row is None else message_from_row(row)
 
     async def window(
@@ -283,8 +278,7 @@ class MessagesMixin(StoreBase):
         """The newest `limit` messages with id above `after_id`, oldest first; O(limit)."""
         if limit <= 0:
             return []
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(WINDOW_SQL, channel_id, after_id or 0, limit)
+        rows = await self._rows(WINDOW_SQL, channel_id, after_id or 0, limit)
         return [message_from_row(row) for row in reversed(rows)]
 
     async def messages_after(
@@ -293,24 +287,21 @@ class MessagesMixin(StoreBase):
         """The oldest `limit` messages with id above `after_id`, oldest first (to summarise)."""
         if limit <= 0:
             return []
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(AFTER_SQL, channel_id, after_id or 0, limit)
+        rows = await self._rows(AFTER_SQL, channel_id, after_id or 0, limit)
         return [message_from_row(row) for row in rows]
 
     async def latest_id(self, channel_id: int) -> int | None:
         """The newest message id of a channel, or None if it has none."""
-        async with self._db.connection() as conn:
-            latest: int | None = await conn.fetchval(
-                "SELECT MAX(id) FROM messages WHERE channel_id = $1", channel_id
-            )
+        latest: int | None = await self._value(
+            "SELECT MAX(id) FROM messages WHERE channel_id = $1", channel_id
+        )
         return latest
 
     async def count_messages(self, channel_id: int) -> int:
         """How many messages a channel has stored."""
-        async with self._db.connection() as conn:
-            count: int = await conn.fetchval(
-                "SELECT COUNT(*) FROM messages WHERE channel_id = $1", channel_id
-            )
+        count: int = await self._value(
+            "SELECT COUNT(*) FROM messages WHERE channel_id = $1", channel_id
+        )
         return count
 
     async def edit_message(self, discord_id: int, text: str) -> bool:
@@ -335,12 +326,8 @@ class MessagesMixin(StoreBase):
 
     async def delete_message(self, discord_id: int) -> bool:
         """Forget the message a Discord message belongs to; False if unknown."""
-        async with self._db.connection() as conn:
-            return bool(
-                await conn.count(
-                    f"DELETE FROM messages WHERE id = {find_by_discord_id('$1')}", discord_id
-                )
-            )
+        sql = f"DELETE FROM messages WHERE id = {find_by_discord_id('$1')}"
+        return bool(await self._count(sql, discord_id))
 
     async def rewind(self, channel_id: int, after_discord_id: int) -> int:
         """Forget every message after a Discord message, and summaries covering them.
@@ -382,10 +369,8 @@ async def _locked_reply(conn: Connection, reply_id: int, for_update: str) -> Mes
     return message_from_row(row)
 
 
-async def _replace_discord_ids(
-    conn: Connection, message_id: int, discord_ids: Sequence[int]
-) -> None:
-    first, more = split_discord_ids(discord_ids)
+async def _replace_discord_ids(conn: Connection, message_id: int, ids: Sequence[int]) -> None:
+    first, more = (ids[0], " ".join(str(int(i)) for i in ids[1:])) if ids else (None, "")
     await conn.execute(
         "UPDATE messages SET discord_id = $1, more_discord_ids = $2 WHERE id = $3",
         first,
@@ -393,8 +378,57 @@ async def _replace_discord_ids(
         message_id,
     )
     await conn.execute("DELETE FROM discord_parts WHERE message_id = $1", message_id)
-    if len(discord_ids) > 1:
+    if len(ids) > 1:
         await conn.executemany(
             "INSERT INTO discord_parts (discord_id, message_id) VALUES ($1, $2)",
-            [(int(part), message_id) for part in discord_ids[1:]],
+            [(int(part), message_id) for part in ids[1:]],
         )
+
+
+def message_from_row(row: Row) -> MessageRecord:
+    """A `MessageRecord` from a row selected with `MESSAGE_COLUMNS`."""
+    # On the hot path (every window row): unpack once, construct positionally.
+    (
+        message_id,
+        channel_id,
+        guild_id,
+        discord_id,
+        author_id,
+        author_name,
+        kind,
+        persona_id,
+        text,
+        reply_to,
+        created_at,
+        edited_at,
+        ooc,
+        status,
+        swipe_index,
+        swipe_count,
+        more_discord_ids,
+    ) = row
+    if discord_id is None:
+        discord_ids: tuple[int, ...] = ()
+    elif more_discord_ids:
+        discord_ids = (discord_id, *map(int, more_discord_ids.split()))
+    else:
+        discord_ids = (discord_id,)
+    return MessageRecord(
+        message_id,
+        channel_id,
+        guild_id,
+        discord_id,
+        author_id,
+        author_name,
+        _KINDS[kind],
+        persona_id,
+        text,
+        reply_to,
+        created_at,
+        edited_at,
+        bool(ooc),
+        _STATUSES[status],
+        swipe_index,
+        swipe_count,
+        discord_ids,
+    )

@@ -21,9 +21,14 @@ from bot.memory.errors import (
     DatabaseFileError,
     DatabaseUnavailableError,
     MigrationError,
-    SchemaTooNewError,
 )
-from bot.memory.migrate import DatabaseState, Migration, latest_version, load_migrations
+from bot.memory.migrate import (
+    DatabaseState,
+    Migration,
+    latest_version,
+    load_migrations,
+    refuse_newer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -261,14 +266,7 @@ async def migrate(
         MigrationError: a migration failed; it was rolled back.
 
     """
-    current = await _user_version(db)
-    latest = migrations[-1].version if migrations else 0
-    if current > latest:
-        raise SchemaTooNewError(
-            path,
-            f"schema version {current} is newer than this build's {latest}; "
-            "run the newer version of the bot, or restore a backup",
-        )
+    current = refuse_newer(await _user_version(db), migrations, path)
     for migration in migrations:
         if migration.version <= current or (target is not None and migration.version > target):
             continue

@@ -10,7 +10,6 @@ from bot.memory.channels import SHEET, ChannelsMixin
 from bot.memory.ledger import LedgerMixin
 from bot.memory.messages import MessagesMixin
 from bot.memory.migrate import latest_version
-from bot.memory.rows import COUNTED_TABLES
 from bot.memory.summaries import FORGOTTEN, SummariesMixin
 
 ForgottenCallback = Callable[[int | None], None]
@@ -18,6 +17,11 @@ ForgottenCallback = Callable[[int | None], None]
 SheetChangedCallback = Callable[[int | None], None]
 """Told the id of a player whose sheet another process saved or cleared, or None if any
 player's may have changed."""
+
+COUNTED_TABLES = (
+    "messages channels personas player_sheets summaries pins usage_ledger".split()  # noqa: SIM905
+)
+"""The tables whose row counts `stats` reports."""
 
 # Invariants the constraints can't express, checked on both backends.
 _INTEGRITY_CHECKS = {

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.memory.backend import ConflictError, StoreBase
+from bot.memory.backend import ConflictError, Row, StoreBase
 from bot.memory.errors import DatabaseFileError
 from bot.memory.records import Pin, Summary
-from bot.memory.rows import (
-    SUMMARY_COLUMNS,
-    erase_summaries_covering,
-    summary_from_row,
-    summary_key,
-)
+
+SUMMARY_COLUMNS = "id, channel_id, persona_id, text, covers_until, created_at, version, author_id"
+
+CHANNEL_SUMMARY = ""
+"""The `persona_id` stored for a channel-wide summary (the column is NOT NULL)."""
+
 
 _CURRENT = f"""
 SELECT {SUMMARY_COLUMNS} FROM summaries
@@ -68,12 +68,9 @@ class SummariesMixin(StoreBase):
         values = (channel_id, summary_key(persona_id), text, covers_until, author_id, self._clock())
         for _ in range(_SAVE_ATTEMPTS):
             try:
-                async with self._db.connection() as conn:
-                    row = await conn.fetchrow(_INSERT_SUMMARY, *values)
+                return summary_from_row(await self._row(_INSERT_SUMMARY, *values))
             except ConflictError:
                 continue
-            assert row is not None
-            return summary_from_row(row)
         raise DatabaseFileError(
             self._db.location, f"could not pick a version for a summary of {channel_id}"
         )
@@ -128,8 +125,7 @@ class SummariesMixin(StoreBase):
         self, channel_id: int, persona_id: str | None = None, *, limit: int = 20
     ) -> list[Summary]:
         """Versions of a summary, newest first."""
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(_CURRENT, channel_id, summary_key(persona_id), limit)
+        rows = await self._rows(_CURRENT, channel_id, summary_key(persona_id), limit)
         return [summary_from_row(row) for row in rows]
 
     async def rollback_summary(
@@ -148,35 +144,21 @@ class SummariesMixin(StoreBase):
 
     async def add_pin(self, channel_id: int, text: str, author_id: int | None) -> int:
         """Pin a fact to a channel's prompt; returns the pin id."""
-        async with self._db.connection() as conn:
-            pin_id: int = await conn.fetchval(
-                "INSERT INTO pins (channel_id, text, author_id, created_at) "
-                "VALUES ($1, $2, $3, $4) RETURNING id",
-                channel_id,
-                text,
-                author_id,
-                self._clock(),
-            )
+        sql = "INSERT INTO pins (channel_id, text, author_id, created_at) VALUES ($1, $2, $3, $4)"
+        pin_id: int = await self._value(
+            f"{sql} RETURNING id", channel_id, text, author_id, self._clock()
+        )
         return pin_id
 
     async def list_pins(self, channel_id: int) -> list[Pin]:
         """A channel's pins, oldest first."""
-        async with self._db.connection() as conn:
-            rows = await conn.fetch(
-                "SELECT id, channel_id, text, author_id, created_at FROM pins "
-                "WHERE channel_id = $1 ORDER BY id",
-                channel_id,
-            )
-        return [Pin(*row) for row in rows]
+        sql = "SELECT id, channel_id, text, author_id, created_at FROM pins WHERE channel_id = $1"
+        return [Pin(*row) for row in await self._rows(f"{sql} ORDER BY id", channel_id)]
 
     async def remove_pin(self, channel_id: int, pin_id: int) -> bool:
         """Unpin a fact; False if the channel has no such pin."""
-        async with self._db.connection() as conn:
-            return bool(
-                await conn.count(
-                    "DELETE FROM pins WHERE id = $1 AND channel_id = $2", pin_id, channel_id
-                )
-            )
+        sql = "DELETE FROM pins WHERE id = $1 AND channel_id = $2"
+        return bool(await self._count(sql, pin_id, channel_id))
 
     # Erasure
 
@@ -232,3 +214,33 @@ class SummariesMixin(StoreBase):
         if any(counts.values()):
             await self._db.after_erase()
         return counts
+
+
+def summary_key(persona_id: str | None) -> str:
+    """The stored `persona_id` of a summary: the persona's, or `CHANNEL_SUMMARY`."""
+    return persona_id or CHANNEL_SUMMARY
+
+
+def erase_summaries_covering(author: str) -> str:
+    """A DELETE of every summary built from a user's messages, returning each `channel_id`.
+
+    It erases every version, channel-wide and per persona, of the summaries of each channel
+    where some version covers a human message by the user whose id is the placeholder
+    `author`. A version covers its channel's messages up to `covers_until`, and memory ids
+    only grow, so the user's oldest message in a channel decides.
+    """
+    return (
+        "DELETE FROM summaries WHERE channel_id IN ("
+        "SELECT m.channel_id FROM messages AS m "
+        f"WHERE m.author_id = {author} AND m.kind = 'human' "
+        "GROUP BY m.channel_id "
+        "HAVING MIN(m.id) <= (SELECT MAX(s.covers_until) FROM summaries AS s "
+        "WHERE s.channel_id = m.channel_id)) "
+        "RETURNING channel_id"
+    )
+
+
+def summary_from_row(row: Row | None) -> Summary:
+    """A `Summary` from a row selected with `SUMMARY_COLUMNS`."""
+    assert row is not None  # an INSERT ... RETURNING row
+    return Summary(row[0], row[1], row[2] or None, *row[3:])

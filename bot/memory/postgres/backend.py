@@ -12,8 +12,14 @@ from typing import Any
 import asyncpg
 
 from bot.memory.backend import Backend, Connection, Row, UserCallback
-from bot.memory.errors import DatabaseUnavailableError, MigrationError, SchemaTooNewError
-from bot.memory.migrate import DatabaseState, Migration, latest_version, load_migrations
+from bot.memory.errors import DatabaseUnavailableError, MigrationError
+from bot.memory.migrate import (
+    DatabaseState,
+    Migration,
+    latest_version,
+    load_migrations,
+    refuse_newer,
+)
 from bot.memory.postgres.events import MemoryListener, notify_sql
 from bot.memory.postgres.target import (
     DRIVER_ERRORS,
@@ -48,24 +54,6 @@ CREATE TABLE IF NOT EXISTS schema_version (
 )
 """
 
-TABLES = (
-    "guild_settings",
-    "channels",
-    "channel_cast",
-    "personas",
-    "player_sheets",
-    "messages",
-    "discord_parts",
-    "swipes",
-    "summaries",
-    "pins",
-    "usage_ledger",
-    "leases",
-    "runtime_state",
-    "schema_version",
-)
-"""Every table the store keeps, for the size `stats` reports."""
-
 
 class PostgresConnection(Connection):
     """A pooled asyncpg connection (asyncpg speaks `$n` placeholders natively)."""
@@ -77,19 +65,6 @@ class PostgresConnection(Connection):
         """Every row of a statement (including `RETURNING` rows)."""
         rows: list[Row] = await self._conn.fetch(sql, *args)
         return rows
-
-    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        """The first row of a statement, or None."""
-        row: Row | None = await self._conn.fetchrow(sql, *args)
-        return row
-
-    async def fetchval(self, sql: str, *args: Any) -> Any:
-        """The first column of the first row, or None."""
-        return await self._conn.fetchval(sql, *args)
-
-    async def execute(self, sql: str, *args: Any) -> None:
-        """Run one statement for its effect."""
-        await self._conn.execute(sql, *args)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter row."""
@@ -214,9 +189,8 @@ class PostgresBackend(Backend):
     async def details(self, conn: Connection) -> dict[str, Any]:
         """The URL, the server's version and the tables' size."""
         size = await conn.fetchval(
-            "SELECT COALESCE(SUM(pg_total_relation_size(to_regclass(name))), 0)::BIGINT "
-            "FROM unnest($1::TEXT[]) AS name",
-            list(TABLES),
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class AS c "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
         )
         server = await conn.fetchval("SHOW server_version")
         return {"url": self.location, "server_version": server, "size_bytes": size}
@@ -281,39 +255,36 @@ async def migrate(
         MigrationError: a migration failed; it was rolled back.
 
     """
-    latest = migrations[-1].version if migrations else 0
     async with conn.transaction():
         await conn.execute(_MIGRATE_LOCK)
         await conn.execute(_CREATE_VERSION_TABLE)
-        current = await _checked_version(conn, target, latest)
+        current = await _checked_version(conn, target, migrations)
     for migration in migrations:
         if migration.version <= current:
             continue
         if up_to is not None and migration.version > up_to:
             break
-        current = await _apply(conn, migration, target, latest)
+        current = await _apply(conn, migration, target, migrations)
     return current
 
 
-async def _checked_version(conn: Any, target: PostgresTarget, latest: int) -> int:
+async def _checked_version(
+    conn: Any, target: PostgresTarget, migrations: Sequence[Migration]
+) -> int:
     current: int = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-    if current > latest:
-        raise SchemaTooNewError(
-            target.display,
-            f"schema version {current} is newer than this build's {latest}; "
-            "run the newer version of the bot, or restore a backup",
-        )
-    return current
+    return refuse_newer(current, migrations, target.display)
 
 
-async def _apply(conn: Any, migration: Migration, target: PostgresTarget, latest: int) -> int:
+async def _apply(
+    conn: Any, migration: Migration, target: PostgresTarget, migrations: Sequence[Migration]
+) -> int:
     """Apply one migration unless another process did meanwhile; returns the version now."""
     try:
         async with conn.transaction():
             # Migrations may rewrite big tables: no statement timeout for them.
             await conn.execute("SET LOCAL statement_timeout = 0")
             await conn.execute(_MIGRATE_LOCK)
-            current = await _checked_version(conn, target, latest)
+            current = await _checked_version(conn, target, migrations)
             if current >= migration.version:
                 return current
             await conn.execute(migration.sql)
