@@ -24,6 +24,11 @@ Row = Sequence[Any]
 UserCallback = Callable[[int | None], None]
 """Told the id of a user another process changed, or None if any user may have been."""
 
+FORGOTTEN = "forgotten"
+"""The kind of notice `forget_user` sends: the user's data was erased."""
+SHEET = "sheet"
+"""The kind of notice `save_sheet` and `clear_sheet` send: the player's sheet changed."""
+
 
 class ConflictError(DatabaseFileError):
     """A unique key was already taken (another process wrote the same row first)."""
@@ -80,20 +85,14 @@ class Backend(ABC):
         """A session inside one write transaction, rolled back if the block fails."""
 
     @abstractmethod
-    def any_of(self, column: str, placeholder: str) -> str:
-        """A predicate: `column` is one of the ids in the parameter `placeholder`."""
+    def any_of(self, column: str, placeholder: str, ids: Iterable[int]) -> tuple[str, Any]:
+        """A predicate (`column` is one of `ids`) and the value to bind to `placeholder`."""
 
-    @abstractmethod
-    def id_list(self, ids: Sequence[int]) -> Any:
-        """The value to pass for a placeholder used in `any_of`."""
-
-    async def lock_for_erase(self, conn: Connection) -> None:
-        """Taken first by a transaction that erases messages or summaries."""
-        del conn
-
-    async def lock_against_erase(self, conn: Connection) -> None:
-        """Taken by a transaction that must not interleave with an erase (saving a fold)."""
-        del conn
+    async def lock_erasures(self, conn: Connection, *, shared: bool = False) -> None:
+        """Taken first by a transaction that erases messages or summaries, and `shared` by
+        one that must not interleave with an erase (saving a fold); held until it ends.
+        """
+        del conn, shared
 
     async def notify(self, conn: Connection, kind: str, user_id: int) -> None:
         """Tell the other processes, on commit, that a user's data of `kind` changed."""
@@ -108,12 +107,8 @@ class Backend(ABC):
         return
 
     @abstractmethod
-    async def schema_version(self, conn: Connection) -> int:
-        """The newest migration applied."""
-
-    @abstractmethod
-    async def details(self, conn: Connection) -> dict[str, Any]:
-        """Backend-specific lines of `stats` (size on disk, server version...)."""
+    async def describe(self, conn: Connection) -> dict[str, Any]:
+        """Where it is, its size, and `schema_version`: the newest migration applied."""
 
     @abstractmethod
     async def problems(self, conn: Connection) -> list[str]:

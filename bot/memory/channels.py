@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, get_args
 
-from bot.memory.backend import Connection, Row, StoreBase, upsert
+from bot.memory.backend import SHEET, Connection, Row, StoreBase, upsert
 from bot.memory.records import ChannelConfig, GuildSettings, OocMode, ReplyMode, StoredPersona
 from bot.models import PlayerSheet
 
@@ -39,9 +39,6 @@ _UPSERT_SHEET = upsert(
     "player_sheets", "user_id guild_id name description avatar_url updated_at", "user_id guild_id"
 )
 
-SHEET = "sheet"
-"""The kind of notice `save_sheet` and `clear_sheet` send: the player's sheet changed."""
-
 
 class ChannelsMixin(StoreBase):
     """Channel configuration, cast membership, guild settings, personas and sheets."""
@@ -70,17 +67,10 @@ class ChannelsMixin(StoreBase):
         async with self._db.transaction() as conn:
             await conn.execute(
                 _UPSERT_CHANNEL,
-                saved.channel_id,
-                saved.guild_id,
-                saved.enabled,
-                saved.scene_name,
-                saved.scene_setting,
-                saved.reply_mode,
-                saved.lull_seconds,
-                dump_json(saved.generation),
-                saved.ooc_mode,
-                now,
-            )
+                saved.channel_id, saved.guild_id, saved.enabled, saved.scene_name,
+                saved.scene_setting, saved.reply_mode, saved.lull_seconds,
+                dump_json(saved.generation), saved.ooc_mode, now,
+            )  # fmt: skip
             await _sync_cast(conn, saved)
         return saved
 
@@ -117,14 +107,10 @@ class ChannelsMixin(StoreBase):
         """Create or replace a guild's settings."""
         await self._value(
             _UPSERT_GUILD,
-            settings.guild_id,
-            settings.log_channel_id,
-            settings.gm_role_id,
-            settings.daily_budget_usd,
-            settings.user_daily_budget_usd,
-            json.dumps(sorted(settings.admin_notified)),
-            self._clock(),
-        )
+            settings.guild_id, settings.log_channel_id, settings.gm_role_id,
+            settings.daily_budget_usd, settings.user_daily_budget_usd,
+            json.dumps(sorted(settings.admin_notified)), self._clock(),
+        )  # fmt: skip
         return settings
 
     # Personas and player sheets
@@ -178,12 +164,12 @@ class ChannelsMixin(StoreBase):
         wanted = sorted(set(user_ids))
         if not wanted:
             return {}
+        users, ids = self._db.any_of("user_id", "$1", wanted)
         # Global sheets sort first, so a guild sheet read later replaces them.
         rows = await self._rows(
             "SELECT user_id, name, description, avatar_url FROM player_sheets "
-            f"WHERE {self._db.any_of('user_id', '$1')} AND guild_id IN ($2, $3) "
-            "ORDER BY guild_id = $2",
-            self._db.id_list(wanted),
+            f"WHERE {users} AND guild_id IN ($2, $3) ORDER BY guild_id = $2",
+            ids,
             _scope(guild_id),
             GLOBAL_SHEET,
         )
@@ -197,13 +183,9 @@ class ChannelsMixin(StoreBase):
         async with self._db.transaction() as conn:
             await conn.execute(
                 _UPSERT_SHEET,
-                sheet.user_id,
-                _scope(guild_id),
-                sheet.name,
-                sheet.description,
-                sheet.avatar_url,
+                sheet.user_id, _scope(guild_id), sheet.name, sheet.description, sheet.avatar_url,
                 self._clock(),
-            )
+            )  # fmt: skip
             await self._db.notify(conn, SHEET, sheet.user_id)
 
     async def clear_sheet(self, user_id: int, guild_id: int | None) -> bool:

@@ -56,17 +56,10 @@ class LedgerMixin(StoreBase):
         )
         await self._value(
             _INSERT_USAGE,
-            record.guild_id,
-            record.channel_id,
-            record.user_id,
-            record.persona_id,
-            record.prompt_tokens,
-            record.completion_tokens,
-            record.cached_tokens,
-            cost,
-            self._clock() if record.created_at is None else record.created_at,
-            record.flags,
-        )
+            record.guild_id, record.channel_id, record.user_id, record.persona_id,
+            record.prompt_tokens, record.completion_tokens, record.cached_tokens, cost,
+            self._clock() if record.created_at is None else record.created_at, record.flags,
+        )  # fmt: skip
 
     async def usage_report(self, guild_id: int, since: float | None = None) -> UsageReport:
         """A guild's usage since a time (or ever), in total and per channel, user and persona."""

@@ -72,18 +72,10 @@ class MessagesMixin(StoreBase):
             for _ in range(_ADD_ATTEMPTS):
                 row = await conn.fetchrow(
                     _INSERT_MESSAGE,
-                    message.channel_id,
-                    message.guild_id,
-                    message.discord_id,
-                    message.author_id,
-                    message.author_name,
-                    message.kind.value,
-                    message.persona_id,
-                    message.text,
-                    message.reply_to_discord_id,
-                    created,
-                    message.ooc,
-                )
+                    message.channel_id, message.guild_id, message.discord_id, message.author_id,
+                    message.author_name, message.kind.value, message.persona_id, message.text,
+                    message.reply_to_discord_id, created, message.ooc,
+                )  # fmt: skip
                 if row is None:
                     row = await conn.fetchrow(
                         f"{_SELECT} WHERE discord_id = $1", message.discord_id
@@ -183,21 +175,13 @@ class MessagesMixin(StoreBase):
             await conn.execute(
                 "INSERT INTO swipes (message_id, idx, text, status, created_at) "
                 "VALUES ($1, $2, $3, $4, $5)",
-                reply_id,
-                count,
-                text,
-                status.value,
-                self._clock(),
-            )
+                reply_id, count, text, status.value, self._clock(),
+            )  # fmt: skip
             row = await conn.fetchrow(
                 "UPDATE messages SET text = $1, status = $2, swipe_index = $3, swipe_count = $4 "
                 f"WHERE id = $5 RETURNING {MESSAGE_COLUMNS}",
-                text,
-                status.value,
-                count,
-                count + 1,
-                reply_id,
-            )
+                text, status.value, count, count + 1, reply_id,
+            )  # fmt: skip
         assert row is not None  # the reply's row is locked: it is still there
         return message_from_row(row)
 
@@ -251,9 +235,9 @@ class MessagesMixin(StoreBase):
         if channel_ids is None:
             rows = await self._rows(f"{_SELECT} WHERE status = 'streaming' ORDER BY id")
         else:
-            where = f"status = 'streaming' AND {self._db.any_of('channel_id', '$1')}"
-            ids = self._db.id_list(sorted(channel_ids))
-            rows = await self._rows(f"{_SELECT} WHERE {where} ORDER BY id", ids)
+            channels, ids = self._db.any_of("channel_id", "$1", sorted(channel_ids))
+            sql = f"{_SELECT} WHERE status = 'streaming' AND {channels} ORDER BY id"
+            rows = await self._rows(sql, ids)
         return [message_from_row(row) for row in rows]
 
     async def get_message(self, message_id: int) -> MessageRecord | None:
@@ -339,7 +323,7 @@ class MessagesMixin(StoreBase):
 
         """
         async with self._db.transaction() as conn:
-            await self._db.lock_for_erase(conn)
+            await self._db.lock_erasures(conn)
             keep_until = await conn.fetchval(
                 f"SELECT id FROM messages WHERE id = {find_by_discord_id('$1')} "
                 "AND channel_id = $2",
@@ -389,46 +373,17 @@ def message_from_row(row: Row) -> MessageRecord:
     """A `MessageRecord` from a row selected with `MESSAGE_COLUMNS`."""
     # On the hot path (every window row): unpack once, construct positionally.
     (
-        message_id,
-        channel_id,
-        guild_id,
-        discord_id,
-        author_id,
-        author_name,
-        kind,
-        persona_id,
-        text,
-        reply_to,
-        created_at,
-        edited_at,
-        ooc,
-        status,
-        swipe_index,
-        swipe_count,
-        more_discord_ids,
-    ) = row
+        message_id, channel_id, guild_id, discord_id, author_id, author_name, kind, persona_id,
+        text, reply_to, created_at, edited_at, ooc, status, swipe_index, swipe_count, more,
+    ) = row  # fmt: skip
     if discord_id is None:
         discord_ids: tuple[int, ...] = ()
-    elif more_discord_ids:
-        discord_ids = (discord_id, *map(int, more_discord_ids.split()))
+    elif more:
+        discord_ids = (discord_id, *map(int, more.split()))
     else:
         discord_ids = (discord_id,)
     return MessageRecord(
-        message_id,
-        channel_id,
-        guild_id,
-        discord_id,
-        author_id,
-        author_name,
-        _KINDS[kind],
-        persona_id,
-        text,
-        reply_to,
-        created_at,
-        edited_at,
-        bool(ooc),
-        _STATUSES[status],
-        swipe_index,
-        swipe_count,
-        discord_ids,
-    )
+        message_id, channel_id, guild_id, discord_id, author_id, author_name, _KINDS[kind],
+        persona_id, text, reply_to, created_at, edited_at, bool(ooc), _STATUSES[status],
+        swipe_index, swipe_count, discord_ids,
+    )  # fmt: skip

@@ -90,16 +90,3 @@ class DatabaseState:
     """The version this build brings it to when the bot starts."""
     problems: tuple[str, ...] = ()
     """What a read-only consistency check found (SQLite only); empty when healthy."""
-
-    def describe(self) -> str:
-        """One line for `python -m bot check`."""
-        if not self.exists:
-            return f"would create {self.location} (schema v{self.latest})"
-        if self.version > self.latest:
-            return (
-                f"{self.location}: schema v{self.version} is newer than this build's "
-                f"v{self.latest}; run the newer version of the bot"
-            )
-        if self.version < self.latest:
-            return f"{self.location}: needs migration {self.version} → {self.latest} (at start)"
-        return f"{self.location}: schema v{self.version}, up to date"

@@ -84,36 +84,15 @@ def sqlite_sql(sql: str, cache: dict[str, str] = {}) -> str:  # noqa: B006 (a me
     return rewritten
 
 
-class SqliteConnection(Connection):
-    """The shared connection; the backend's lock makes its user the only one."""
-
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
-
-    async def fetch(self, sql: str, *args: Any) -> list[Row]:
-        """Every row of a statement (including `RETURNING` rows)."""
-        return list(await self._db.execute_fetchall(sqlite_sql(sql), args))
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Run one statement once per parameter row."""
-        await self._db.executemany(sqlite_sql(sql), rows)
-
-    async def count(self, sql: str, *args: Any) -> int:
-        """Run a write; how many rows it changed."""
-        async with self._db.execute(sqlite_sql(sql), args) as cursor:
-            return cursor.rowcount
-
-
-class SqliteBackend(Backend):
-    """One file; one asyncio lock serialises every method, so a transaction never
-    interleaves with another coroutine's statements on the shared connection.
+class SqliteBackend(Backend, Connection):
+    """One file behind one connection. One asyncio lock serialises every session, so a
+    transaction never interleaves with another coroutine's statements on the connection.
     """
 
     name = migrations = "sqlite"
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
-        self._conn = SqliteConnection(db)
         self._lock = asyncio.Lock()
         self._closed = False
         self.location = path
@@ -143,7 +122,7 @@ class SqliteBackend(Backend):
         """Exclusive use of the connection; each statement commits on its own."""
         async with self._lock:
             try:
-                yield self._conn
+                yield self
             except sqlite3.Error as exc:
                 raise translate_error(exc, self.location) from exc
 
@@ -159,13 +138,23 @@ class SqliteBackend(Backend):
                 raise
             await conn.execute("COMMIT")
 
-    def any_of(self, column: str, placeholder: str) -> str:
-        """`column` is in the JSON array of ids passed as `placeholder`."""
-        return f"{column} IN (SELECT value FROM json_each({placeholder}))"
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        """Every row of a statement (including `RETURNING` rows)."""
+        return list(await self._db.execute_fetchall(sqlite_sql(sql), args))
 
-    def id_list(self, ids: Sequence[int]) -> Any:
-        """Ids as the JSON array `any_of` reads."""
-        return json.dumps([int(value) for value in ids])
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row."""
+        await self._db.executemany(sqlite_sql(sql), rows)
+
+    async def count(self, sql: str, *args: Any) -> int:
+        """Run a write; how many rows it changed."""
+        async with self._db.execute(sqlite_sql(sql), args) as cursor:
+            return cursor.rowcount
+
+    def any_of(self, column: str, placeholder: str, ids: Iterable[int]) -> tuple[str, Any]:
+        """`column` is in a JSON array of the ids."""
+        array = json.dumps([int(value) for value in ids])
+        return f"{column} IN (SELECT value FROM json_each({placeholder}))", array
 
     async def after_erase(self) -> None:
         """Rewrite the file from the live rows, and empty the write-ahead log.
@@ -180,16 +169,12 @@ class SqliteBackend(Backend):
         if row is not None and row[0]:
             log.warning("%s: WAL checkpoint was blocked; erased data may linger", self.location)
 
-    async def schema_version(self, conn: Connection) -> int:
-        """`PRAGMA user_version`: the last migration applied."""
-        version: int = await conn.fetchval("PRAGMA user_version")
-        return version
-
-    async def details(self, conn: Connection) -> dict[str, Any]:
-        """The file and its size on disk (with its WAL)."""
+    async def describe(self, conn: Connection) -> dict[str, Any]:
+        """The file, its size on disk (with its WAL) and `PRAGMA user_version`."""
         parts = (Path(self.location), Path(f"{self.location}-wal"))
         size = sum(part.stat().st_size for part in parts if part.exists())
-        return {"path": self.location, "size_bytes": size}
+        version = await conn.fetchval("PRAGMA user_version")
+        return {"path": self.location, "size_bytes": size, "schema_version": version}
 
     async def problems(self, conn: Connection) -> list[str]:
         """What `PRAGMA integrity_check` and `foreign_key_check` find."""

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from bot.memory.channels import SHEET, ChannelsMixin
+from bot.memory.backend import FORGOTTEN, SHEET
+from bot.memory.channels import ChannelsMixin
 from bot.memory.ledger import LedgerMixin
 from bot.memory.messages import MessagesMixin
 from bot.memory.migrate import latest_version
-from bot.memory.summaries import FORGOTTEN, SummariesMixin
+from bot.memory.summaries import SummariesMixin
 
 ForgottenCallback = Callable[[int | None], None]
 """Told the id of a user another process forgot, or None if any user may have been."""
@@ -79,12 +80,10 @@ class Store(ChannelsMixin, MessagesMixin, SummariesMixin, LedgerMixin):
                 for table in COUNTED_TABLES
             }
             enabled = await conn.fetchval("SELECT COUNT(*) FROM channels WHERE enabled = TRUE")
-            version = await self._db.schema_version(conn)
-            details = await self._db.details(conn)
+            details = await self._db.describe(conn)
         return {
             "backend": self._db.name,
             **details,
-            "schema_version": version,
             "latest_schema_version": latest_version(self._db.migrations),
             "enabled_channels": enabled,
             **counts,

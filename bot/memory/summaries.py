@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.memory.backend import ConflictError, Row, StoreBase
+from bot.memory.backend import FORGOTTEN, ConflictError, Row, StoreBase
 from bot.memory.errors import DatabaseFileError
 from bot.memory.records import Pin, Summary
 
@@ -34,9 +34,6 @@ RETURNING {SUMMARY_COLUMNS}
 # Two processes saving the same summary at once pick the same next version; the loser of
 # the unique index tries again with the one after.
 _SAVE_ATTEMPTS = 5
-
-FORGOTTEN = "forgotten"
-"""The kind of notice `forget_user` sends: the user's data was erased."""
 
 
 class SummariesMixin(StoreBase):
@@ -98,18 +95,18 @@ class SummariesMixin(StoreBase):
         key = summary_key(persona_id)
         try:
             async with self._db.transaction() as conn:
-                await self._db.lock_against_erase(conn)
+                await self._db.lock_erasures(conn, shared=True)
                 current = await conn.fetchval(
                     "SELECT id FROM summaries WHERE channel_id = $1 AND persona_id = $2 "
                     "ORDER BY version DESC LIMIT 1",
                     channel_id,
                     key,
                 )
+                folded_ids, values = self._db.any_of("id", "$2", ids)
                 present = await conn.fetchval(
-                    "SELECT COUNT(*) FROM messages "
-                    f"WHERE channel_id = $1 AND {self._db.any_of('id', '$2')}",
+                    f"SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND {folded_ids}",
                     channel_id,
-                    self._db.id_list(ids),
+                    values,
                 )
                 if current != previous_id or present != len(ids):
                     return None
@@ -177,7 +174,7 @@ class SummariesMixin(StoreBase):
         were in); `summary_authors`: versions the user wrote by hand that stay, unlinked.
         """
         async with self._db.transaction() as conn:
-            await self._db.lock_for_erase(conn)
+            await self._db.lock_erasures(conn)
             await self._db.notify(conn, FORGOTTEN, user_id)
             # First, while the user's messages still tell which summaries cover them.
             erased = await conn.fetch(erase_summaries_covering("$1"), user_id)
@@ -203,7 +200,7 @@ class SummariesMixin(StoreBase):
     async def wipe_channel(self, channel_id: int) -> dict[str, int]:
         """Erase a channel's messages, summaries and pins for good; its settings stay."""
         async with self._db.transaction() as conn:
-            await self._db.lock_for_erase(conn)
+            await self._db.lock_erasures(conn)
             counts = {
                 table: await conn.count(f"DELETE FROM {table} WHERE channel_id = $1", channel_id)
                 for table in ("messages", "summaries", "pins")

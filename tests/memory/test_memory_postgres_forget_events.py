@@ -67,7 +67,7 @@ async def test_every_callback_hears_and_a_failing_one_does_not_stop_the_others(
 
         await second.on_forgotten(broken)
         await second.on_forgotten(heard.append)
-        assert second.backend.listener.connections == 1  # one listening connection for all callbacks
+        assert second.backend.listener.connections == 1  # one listening connection for all
 
         await first.forget_user(7)
         await first.forget_user(2**62)  # Discord ids are 64-bit

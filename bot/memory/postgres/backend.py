@@ -153,23 +153,15 @@ class PostgresBackend(Backend):
         async with self._borrowed() as conn, conn.transaction():
             yield PostgresConnection(conn)
 
-    def any_of(self, column: str, placeholder: str) -> str:
-        """`column` is in the BIGINT array passed as `placeholder`."""
-        return f"{column} = ANY({placeholder}::BIGINT[])"
+    def any_of(self, column: str, placeholder: str, ids: Iterable[int]) -> tuple[str, Any]:
+        """`column` is in a BIGINT array of the ids."""
+        return f"{column} = ANY({placeholder}::BIGINT[])", list(ids)
 
-    def id_list(self, ids: Sequence[int]) -> Any:
-        """Ids as the array `any_of` reads."""
-        return list(ids)
-
-    async def lock_for_erase(self, conn: Connection) -> None:
-        """An advisory lock that `lock_against_erase` shares, held until commit."""
-        await conn.execute(LOCK_FOR_ERASE)
-
-    async def lock_against_erase(self, conn: Connection) -> None:
-        """Shared with other folds, exclusive with erases: whichever of a fold and an
-        erase commits second sees the other's rows (each statement reads afresh).
+    async def lock_erasures(self, conn: Connection, *, shared: bool = False) -> None:
+        """An advisory lock: exclusive for erases, shared among folds. Whichever of a fold
+        and an erase commits second sees the other's rows (each statement reads afresh).
         """
-        await conn.execute(LOCK_AGAINST_ERASE)
+        await conn.execute(LOCK_AGAINST_ERASE if shared else LOCK_FOR_ERASE)
 
     async def notify(self, conn: Connection, kind: str, user_id: int) -> None:
         """A notification delivered to the other processes when (and if) this commits."""
@@ -179,21 +171,20 @@ class PostgresBackend(Backend):
         """Report the other processes' notices of `kind` (see `bot.memory.postgres.events`)."""
         await self.listener.subscribe(callback, kind)
 
-    async def schema_version(self, conn: Connection) -> int:
-        """The newest migration applied to the schema (0 for an empty schema)."""
-        if not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
-            return 0
-        version: int = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-        return version
-
-    async def details(self, conn: Connection) -> dict[str, Any]:
-        """The URL, the server's version and the tables' size."""
+    async def describe(self, conn: Connection) -> dict[str, Any]:
+        """The URL, the server's version, the tables' size and the schema's version."""
         size = await conn.fetchval(
             "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class AS c "
             "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
         )
+        version = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version")
         server = await conn.fetchval("SHOW server_version")
-        return {"url": self.location, "server_version": server, "size_bytes": size}
+        return {
+            "url": self.location,
+            "server_version": server,
+            "size_bytes": size,
+            "schema_version": version,
+        }
 
     async def problems(self, conn: Connection) -> list[str]:
         """None beyond the store's own checks: the server enforces keys and checks, and

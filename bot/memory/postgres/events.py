@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.memory.backend import UserCallback
+from bot.memory.backend import FORGOTTEN, SHEET, UserCallback
 from bot.memory.postgres.target import DRIVER_ERRORS, PostgresTarget, translate_error
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "ensemble_memory"
 """The notification channel (database-wide, whatever the schema)."""
 
-FORGOTTEN = "forgotten"
-"""The kind of notice `forget_user` sends: the user's data was erased."""
-SHEET = "sheet"
-"""The kind of notice `save_sheet` and `clear_sheet` send: the player's sheet changed."""
 KINDS = (FORGOTTEN, SHEET)
 
 
