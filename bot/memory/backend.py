@@ -1,11 +1,9 @@
 """The dialect layer: what differs between SQLite and PostgreSQL, behind one small interface.
 
-The store's SQL is written once, with PostgreSQL's `$1, $2...` placeholders and the syntax
-both databases share (`ON CONFLICT ... DO UPDATE`, `RETURNING`, `CAST(x AS BIGINT)`,
-`TRUE`). A backend runs it (SQLite rewrites the placeholders to its own `?1, ?2...`) and
-answers the few questions whose SQL really differs: matching a list of ids, locking a row,
-serialising erasures against folds, telling other processes, cleaning up after an erase.
-Backend-specific SQL that is more than a fragment (full-text search, for one) belongs here
+The store's SQL is written once, with `$1, $2...` placeholders (SQLite runs them as `?1...`)
+and syntax both share (`ON CONFLICT`, `RETURNING`, `CAST`, `TRUE`). A backend answers what
+really differs: id lists, row and erase locks, notices to other processes, cleaning up
+after an erase. Backend-specific SQL beyond a fragment (full-text search, next) goes here
 too, as a method each backend implements.
 """
 
@@ -110,9 +108,12 @@ class Backend(ABC):
     async def describe(self, conn: Connection) -> dict[str, Any]:
         """Where it is, its size, and `schema_version`: the newest migration applied."""
 
-    @abstractmethod
     async def problems(self, conn: Connection) -> list[str]:
-        """What the backend's own consistency check finds; empty when healthy."""
+        """What the backend's own consistency check finds (PostgreSQL enforces keys and
+        checks itself, and reports damaged pages when they are read).
+        """
+        del conn
+        return []
 
     @abstractmethod
     async def close(self) -> None:

@@ -6,11 +6,9 @@ import os
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 from bot.memory import sqlite
-from bot.memory.backend import Backend
 from bot.memory.errors import UnsupportedDatabaseError
 from bot.memory.migrate import DatabaseState
 from bot.memory.store import Store
@@ -29,10 +27,7 @@ def is_postgres_url(target: str | os.PathLike[str]) -> bool:
 
 @contextmanager
 def postgres_driver_required() -> Iterator[None]:
-    """Turn a missing asyncpg into `UnsupportedDatabaseError` saying how to install it.
-
-    Wrap the import of `bot.memory.postgres` in it; SQLite-only installs never import it.
-    """
+    """Around importing `bot.memory.postgres`: a missing asyncpg says how to install it."""
     try:
         yield
     except ModuleNotFoundError as exc:
@@ -56,44 +51,30 @@ class OpeningStore:
         self._store = await self._open()
         return self._store
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._store is not None:
             await self._store.close()
 
     async def _open(self) -> Store:
         target = os.fspath(self._target)
-        backend: Backend
-        if is_postgres_url(target):
-            with postgres_driver_required():
-                from bot.memory.postgres import PostgresBackend
+        if not is_postgres_url(target):
+            return Store(await sqlite.SqliteBackend.open(target), self._clock)
+        with postgres_driver_required():
+            from bot.memory.postgres import PostgresBackend
 
-            backend = await PostgresBackend.open(target)
-        else:
-            backend = await sqlite.SqliteBackend.open(target)
-        return Store(backend, self._clock)
+        return Store(await PostgresBackend.open(target), self._clock)
 
 
 def open_store(target: str | os.PathLike[str], *, clock: Clock = time.time) -> OpeningStore:
-    """Open the store at `target`: an SQLite file path, or a postgresql:// URL.
+    """Open the store at `target` (an SQLite file, created with its folder if need be, or a
+    postgresql:// URL, see `bot.memory.postgres.target`) and bring its schema up to date.
 
-    The schema is brought up to date first (numbered migrations, each atomic). An SQLite
-    file and its folder are created. A postgresql:// (or postgres://) URL's query may carry
-    pool and timeout options (see `bot.memory.postgres.target`). Replies a crash left
-    streaming stay so: see `Store.unfinished_replies`.
-
-    Use `store = await open_store(target)` (then `await store.close()`), or
-    `async with open_store(target) as store:`.
+    `store = await open_store(target)` (then `await store.close()`) or `async with`.
 
     Raises:
         UnsupportedDatabaseError: a PostgreSQL URL, but asyncpg is not installed.
-        StoreError: the database cannot be opened; the message names the file, or the URL
-            with its password redacted. `SchemaTooNewError`: a newer version of the bot
-            wrote it; `MigrationError`: upgrading failed and nothing of it was applied.
+        StoreError: the database cannot be opened (the message names the file, or the
+            URL with its password redacted), is newer than this build, or failed to migrate.
 
     """
     return OpeningStore(target, clock)
@@ -101,9 +82,7 @@ def open_store(target: str | os.PathLike[str], *, clock: Clock = time.time) -> O
 
 async def inspect_database(target: str | os.PathLike[str]) -> DatabaseState:
     """Whether the database at `target` exists, and its schema version against this build's.
-
-    Never creates or changes anything: an SQLite file is opened read-only (and no file or
-    folder is made), a PostgreSQL schema is only read with SELECTs.
+    Creates and changes nothing: SQLite is opened read-only, PostgreSQL only SELECTed from.
 
     Raises:
         UnsupportedDatabaseError: a PostgreSQL URL, but asyncpg is not installed.

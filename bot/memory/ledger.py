@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from typing import Any
 
-from bot.memory.backend import Row, StoreBase, upsert
+from bot.memory.backend import StoreBase, upsert
 from bot.memory.records import UsageRecord, UsageReport, UsageTotals
 from bot.pricing import resolve_cost
 
@@ -14,9 +14,6 @@ _TOTALS = (
     "CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT), "
     "CAST(COALESCE(SUM(cached_tokens), 0) AS BIGINT), COALESCE(SUM(cost_usd), 0.0)"
 )
-
-USAGE_GROUPS = ("channel_id", "user_id", "persona_id")
-"""The ledger columns a usage report breaks totals down by."""
 
 
 _INSERT_USAGE = """
@@ -41,12 +38,9 @@ _SET_STATE = upsert("runtime_state", "key value updated_at", "key")
 class LedgerMixin(StoreBase):
     """Recording and reporting model usage; leases; runtime state.
 
-    A lease is a row with an expiry, not an advisory lock: advisory locks belong to a
-    session, so they would pin a pooled connection for as long as a lease is held, and die
-    with the connection on any network blip. A row survives both, and an atomic upsert
-    decides who wins whatever the number of processes. Expiry is judged by the callers'
-    clocks (the store's clock), so machines sharing a database must keep their clocks in
-    sync (NTP); skew much smaller than the lease time-to-live is harmless.
+    A lease is a row with an expiry, not an advisory lock (which would pin a pooled
+    connection and die with it); an atomic upsert decides who wins. Expiry is judged by the
+    store's clock: machines sharing a database keep their clocks in sync (NTP).
     """
 
     async def record_usage(self, record: UsageRecord) -> None:
@@ -69,15 +63,18 @@ class LedgerMixin(StoreBase):
             total = await conn.fetchrow(
                 f"SELECT {_TOTALS} FROM usage_ledger WHERE {where}", *params
             )
-            groups = {
-                column: await conn.fetch(
-                    f"SELECT {column}, {_TOTALS} FROM usage_ledger WHERE {where} GROUP BY {column}",
-                    *params,
+            by: dict[str, dict[Any, UsageTotals]] = {}
+            for column in ("channel_id", "user_id", "persona_id"):
+                sql = (
+                    f"SELECT {column}, {_TOTALS} FROM usage_ledger WHERE {where} GROUP BY {column}"
                 )
-                for column in USAGE_GROUPS
-            }
+                by[column] = {
+                    row[0]: UsageTotals(*row[1:]) for row in await conn.fetch(sql, *params)
+                }
         assert total is not None
-        return usage_report_from_rows(guild_id, since, total, groups)
+        return UsageReport(
+            guild_id, since, UsageTotals(*total), by["channel_id"], by["user_id"], by["persona_id"]
+        )
 
     async def spent_usd(self, guild_id: int, since: float, user_id: int | None = None) -> float:
         """Dollars a guild (or one user in it) has spent since a time."""
@@ -117,20 +114,3 @@ class LedgerMixin(StoreBase):
             await self._count("DELETE FROM runtime_state WHERE key = $1", key)
         else:
             await self._value(_SET_STATE, key, value, self._clock())
-
-
-def usage_report_from_rows(
-    guild_id: int, since: float | None, total: Row, groups: Mapping[str, Iterable[Row]]
-) -> UsageReport:
-    """A report from the totals row and, per `USAGE_GROUPS` column, its `key, totals` rows."""
-    by_key = {
-        column: {row[0]: UsageTotals(*row[1:]) for row in rows} for column, rows in groups.items()
-    }
-    return UsageReport(
-        guild_id=guild_id,
-        since=since,
-        total=UsageTotals(*total),
-        by_channel=by_key["channel_id"],
-        by_user=by_key["user_id"],
-        by_persona=by_key["persona_id"],
-    )

@@ -46,11 +46,6 @@ RETURNING id
 
 _SELECT = f"SELECT {MESSAGE_COLUMNS} FROM messages"
 
-_UPDATE_SHOWN = f"""
-UPDATE messages SET text = $1, status = $2 WHERE id = $3 AND kind = 'persona'
-RETURNING {MESSAGE_COLUMNS}
-"""
-
 _UPDATE_SWIPE = "UPDATE swipes SET text = $1, status = $2 WHERE message_id = $3 AND idx = $4"
 
 # Both walk the (channel_id, id) index from one end and stop after `limit` rows, so their
@@ -142,7 +137,11 @@ class MessagesMixin(StoreBase):
         if status is ReplyStatus.STREAMING:
             raise ValueError("a finished reply is complete, interrupted or failed, not streaming")
         async with self._db.transaction() as conn:
-            row = await conn.fetchrow(_UPDATE_SHOWN, text, status.value, reply_id)
+            row = await conn.fetchrow(
+                "UPDATE messages SET text = $1, status = $2 WHERE id = $3 AND kind = 'persona' "
+                f"RETURNING {MESSAGE_COLUMNS}",
+                text, status.value, reply_id,
+            )  # fmt: skip
             if row is None:
                 raise NotFoundError(f"no reply with id {reply_id}")
             record = message_from_row(row)
@@ -225,12 +224,10 @@ class MessagesMixin(StoreBase):
     async def unfinished_replies(
         self, channel_ids: Collection[int] | None = None
     ) -> list[MessageRecord]:
-        """Every reply still streaming (in `channel_ids`, or anywhere), oldest first.
-
-        Opening a store leaves alone the replies a crash cut short: the runtime fixes their
-        Discord messages, then stores each with `finish_reply(id, text, INTERRUPTED, ...)`.
-        Their text and Discord ids are the last ones `save_progress` kept. On a database
-        shared by several processes, the others' live replies are streaming too.
+        """Every reply still streaming (in `channel_ids`, or anywhere), oldest first, with
+        the text and Discord ids `save_progress` last kept. Opening a store leaves those a
+        crash cut short: the runtime fixes their Discord messages, then calls `finish_reply`
+        (INTERRUPTED). On a shared database, other processes' live replies are listed too.
         """
         if channel_ids is None:
             rows = await self._rows(f"{_SELECT} WHERE status = 'streaming' ORDER BY id")

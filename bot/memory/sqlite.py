@@ -46,15 +46,9 @@ _PRAGMAS = (
 
 _CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 _UNAVAILABLE_CODES = {
-    sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_IOERR,
-    sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_FULL,
-    sqlite3.SQLITE_PERM,
-    sqlite3.SQLITE_BUSY,
-    sqlite3.SQLITE_LOCKED,
-    sqlite3.SQLITE_AUTH,
-}
+    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_PERM, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_AUTH,
+}  # fmt: skip
 _CONFLICT_CODES = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
@@ -157,11 +151,8 @@ class SqliteBackend(Backend, Connection):
         return f"{column} IN (SELECT value FROM json_each({placeholder}))", array
 
     async def after_erase(self) -> None:
-        """Rewrite the file from the live rows, and empty the write-ahead log.
-
-        `secure_delete` zeroes deleted cells, but B-tree pages also keep stale copies of
-        rows in their unused space, and the WAL keeps older versions of pages: VACUUM and a
-        checkpoint leave no copy of erased text (about 2.5 s per 1,000,000 messages).
+        """Rewrite the file from the live rows (pages keep stale copies of deleted rows in
+        their free space) and empty the write-ahead log (it keeps older pages).
         """
         async with self.connection() as conn:
             await conn.execute("VACUUM")
@@ -241,10 +232,9 @@ async def migrate(
 ) -> int:
     """Apply the migrations above the database's version (up to `target`); returns the version.
 
-    Each migration and its version bump commit together, so a failure or a crash leaves the
-    database at the previous version with nothing of the failed step applied. Foreign keys
-    must be off on `db` (SQLite ignores that pragma inside a transaction, and a table
-    rebuild needs them off), and are checked before each commit instead.
+    Each migration commits with its version bump: a failure or a crash leaves the previous
+    version, nothing of the step applied. Foreign keys must be off on `db` (a table rebuild
+    needs them off); they are checked before each commit instead.
 
     Raises:
         SchemaTooNewError: the database is newer than every migration known here.

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Self
 
-from bot.memory.backend import FORGOTTEN, SHEET
+from bot.memory.backend import FORGOTTEN, SHEET, UserCallback
 from bot.memory.channels import ChannelsMixin
 from bot.memory.ledger import LedgerMixin
 from bot.memory.messages import MessagesMixin
 from bot.memory.migrate import latest_version
 from bot.memory.summaries import SummariesMixin
-
-ForgottenCallback = Callable[[int | None], None]
-"""Told the id of a user another process forgot, or None if any user may have been."""
-SheetChangedCallback = Callable[[int | None], None]
-"""Told the id of a player whose sheet another process saved or cleared, or None if any
-player's may have changed."""
 
 COUNTED_TABLES = (
     "messages channels personas player_sheets summaries pins usage_ledger".split()  # noqa: SIM905
@@ -46,12 +38,10 @@ _INTEGRITY_CHECKS = {
 
 
 class Store(ChannelsMixin, MessagesMixin, SummariesMixin, LedgerMixin):
-    """Per-channel roleplay memory: typed async methods over one database.
+    """Per-channel roleplay memory: typed async methods over one database (`open_store`).
 
-    Open it with `open_store`. Every method is atomic. Failures raise
-    `bot.memory.errors.StoreError` subclasses; ids that are not stored raise
-    `NotFoundError` where a method cannot answer None/False. Times are Unix seconds from
-    the store's clock.
+    Every method is atomic and raises `StoreError` subclasses (`NotFoundError` for ids not
+    stored, where it cannot answer None/False). Times are Unix seconds from its clock.
     """
 
     def __repr__(self) -> str:
@@ -60,12 +50,7 @@ class Store(ChannelsMixin, MessagesMixin, SummariesMixin, LedgerMixin):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -99,15 +84,13 @@ class Store(ChannelsMixin, MessagesMixin, SummariesMixin, LedgerMixin):
                     problems.append(f"{problem}: message ids {ids}")
         return problems
 
-    async def on_forgotten(self, callback: ForgottenCallback) -> None:
-        """Call `callback(user_id)` whenever another process sharing the database forgets a user.
+    async def on_forgotten(self, callback: UserCallback) -> None:
+        """Call `callback(user_id)` whenever another process sharing the database forgets a user,
+        so this one drops what it cached of them; `callback(None)`: reports may have been
+        missed (the link to the database was lost a while), any user may be concerned.
 
-        Processes keep what they read in memory, so each must drop what it holds of a user
-        that `forget_user` erased elsewhere. `callback(None)` means reports may have been
-        missed (the store lost its link to the database for a while): any user may have been
-        forgotten. Forgets made through this store are not reported; the caller knows them.
-        Reports start before this returns. Callbacks run in the event loop and must not block.
-        A database only one process uses (SQLite) has no one to tell: nothing is reported.
+        This store's own forgets are not reported. Reports start before this returns;
+        callbacks run in the event loop and must not block. SQLite has no one to tell.
 
         Raises:
             DatabaseUnavailableError: the store could not start listening.
@@ -115,12 +98,9 @@ class Store(ChannelsMixin, MessagesMixin, SummariesMixin, LedgerMixin):
         """
         await self._db.subscribe(callback, FORGOTTEN)
 
-    async def on_sheet_changed(self, callback: SheetChangedCallback) -> None:
-        """Call `callback(user_id)` whenever another process saves or clears a player's sheet.
-
-        A global sheet is used in every guild, so each process must look up again the sheets
-        it cached of that player. `callback(None)` means reports may have been missed: any
-        player's sheet may have changed. Otherwise as `on_forgotten`.
+    async def on_sheet_changed(self, callback: UserCallback) -> None:
+        """Call `callback(user_id)` whenever another process saves or clears a player's sheet
+        (a global one shows in every guild); otherwise as `on_forgotten`.
 
         Raises:
             DatabaseUnavailableError: the store could not start listening.

@@ -31,6 +31,18 @@ VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM summaries
 RETURNING {SUMMARY_COLUMNS}
 """
 
+# Every version, channel-wide and per persona, of the summaries of each channel where one
+# covers a human message of user $1. A version covers its channel's messages up to
+# `covers_until` and ids only grow, so the user's oldest message in a channel decides.
+_ERASE_SUMMARIES_COVERING = """
+DELETE FROM summaries WHERE channel_id IN (
+    SELECT m.channel_id FROM messages AS m WHERE m.author_id = $1 AND m.kind = 'human'
+    GROUP BY m.channel_id
+    HAVING MIN(m.id) <= (SELECT MAX(s.covers_until) FROM summaries AS s
+                         WHERE s.channel_id = m.channel_id))
+RETURNING channel_id
+"""
+
 # Two processes saving the same summary at once pick the same next version; the loser of
 # the unique index tries again with the one after.
 _SAVE_ATTEMPTS = 5
@@ -39,13 +51,9 @@ _SAVE_ATTEMPTS = 5
 class SummariesMixin(StoreBase):
     """Rolling summaries (per channel or per persona), pins, and erasure.
 
-    Erasing takes the backend's erase lock first, which `save_fold` takes shared, so a
-    summary folded in another process either is seen (and erased) or sees the erase. After
-    an erase the backend removes what copies it can reach: SQLite rewrites the file
-    (VACUUM) and empties its write-ahead log. PostgreSQL frees the space through
-    (auto)vacuum; old bytes linger in data pages, the WAL, replicas and backups until
-    overwritten or rotated, and scrubbing those (`VACUUM FULL`, which locks every process
-    out) is left to the operator.
+    Erasing takes the backend's erase lock, which `save_fold` takes shared, so a summary
+    folded in another process either is seen (and erased) or sees the erase; then the
+    backend removes the copies it can reach (see README, "Privacy").
     """
 
     async def get_summary(self, channel_id: int, persona_id: str | None = None) -> Summary | None:
@@ -84,12 +92,10 @@ class SummariesMixin(StoreBase):
     ) -> Summary | None:
         """Store a summary the model folded from stored messages, unless they were erased.
 
-        `previous_id` is the id of the summary version it continues (None: there was none),
-        `folded` the memory ids of the messages it summarised. Nothing is saved, and None is
-        returned, when that version is no longer the current one or any of `folded` is no
-        longer stored: the summary would carry what `forget_user`, `wipe_channel` or
-        `rewind` erased, or overwrite a newer version. Atomic with those erases in every
-        process: either the check sees the erase, or the erase sees the new version.
+        `previous_id` is the summary version it continues (None: none), `folded` the memory
+        ids it summarised. Nothing is saved (None) when that version is no longer current or
+        any of `folded` is gone: it would carry what `forget_user`, `wipe_channel` or
+        `rewind` erased, or overwrite a newer version. Atomic with those erases everywhere.
         """
         ids = sorted(set(folded))
         key = summary_key(persona_id)
@@ -163,11 +169,9 @@ class SummariesMixin(StoreBase):
         """Erase for good a user's messages, sheets, pins and the summaries built from their
         messages, and unlink their usage.
 
-        The model wrote the summaries from the messages, so in each channel where a summary
-        covers a message of the user, every version of every summary (the channel's and each
-        late joiner's, hand edits included) is erased; the channel's messages stay, so the
-        engine can fold them into a new summary. Summaries elsewhere stay. Other processes
-        sharing the database hear of it on commit (`on_forgotten`).
+        In each channel where a summary covers a message of the user, every version of every
+        summary (hand edits included) is erased; the others' messages stay, to be folded
+        anew. Other processes sharing the database hear of it on commit (`on_forgotten`).
 
         Returns counts by key: `messages`, `sheets` and `pins` erased; `usage` ledger rows
         unlinked; `summaries` (versions erased) and `summary_channels` (the channels they
@@ -177,7 +181,7 @@ class SummariesMixin(StoreBase):
             await self._db.lock_erasures(conn)
             await self._db.notify(conn, FORGOTTEN, user_id)
             # First, while the user's messages still tell which summaries cover them.
-            erased = await conn.fetch(erase_summaries_covering("$1"), user_id)
+            erased = await conn.fetch(_ERASE_SUMMARIES_COVERING, user_id)
             counts = {
                 "messages": await conn.count(
                     "DELETE FROM messages WHERE author_id = $1 AND kind = 'human'", user_id
@@ -216,25 +220,6 @@ class SummariesMixin(StoreBase):
 def summary_key(persona_id: str | None) -> str:
     """The stored `persona_id` of a summary: the persona's, or `CHANNEL_SUMMARY`."""
     return persona_id or CHANNEL_SUMMARY
-
-
-def erase_summaries_covering(author: str) -> str:
-    """A DELETE of every summary built from a user's messages, returning each `channel_id`.
-
-    It erases every version, channel-wide and per persona, of the summaries of each channel
-    where some version covers a human message by the user whose id is the placeholder
-    `author`. A version covers its channel's messages up to `covers_until`, and memory ids
-    only grow, so the user's oldest message in a channel decides.
-    """
-    return (
-        "DELETE FROM summaries WHERE channel_id IN ("
-        "SELECT m.channel_id FROM messages AS m "
-        f"WHERE m.author_id = {author} AND m.kind = 'human' "
-        "GROUP BY m.channel_id "
-        "HAVING MIN(m.id) <= (SELECT MAX(s.covers_until) FROM summaries AS s "
-        "WHERE s.channel_id = m.channel_id)) "
-        "RETURNING channel_id"
-    )
 
 
 def summary_from_row(row: Row | None) -> Summary:

@@ -173,24 +173,14 @@ class PostgresBackend(Backend):
 
     async def describe(self, conn: Connection) -> dict[str, Any]:
         """The URL, the server's version, the tables' size and the schema's version."""
-        size = await conn.fetchval(
-            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class AS c "
-            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'"
+        row = await conn.fetchrow(
+            "SELECT current_setting('server_version'), (SELECT COALESCE(MAX(version), 0) "
+            "FROM schema_version), (SELECT SUM(pg_total_relation_size(c.oid))::BIGINT "
+            "FROM pg_class AS c WHERE c.relnamespace = current_schema()::regnamespace "
+            "AND c.relkind = 'r')"
         )
-        version = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version")
-        server = await conn.fetchval("SHOW server_version")
-        return {
-            "url": self.location,
-            "server_version": server,
-            "size_bytes": size,
-            "schema_version": version,
-        }
-
-    async def problems(self, conn: Connection) -> list[str]:
-        """None beyond the store's own checks: the server enforces keys and checks, and
-        page-level damage surfaces as `CorruptDatabaseError` when read.
-        """
-        return []
+        keys = ("server_version", "schema_version", "size_bytes")
+        return {"url": self.location, **dict(zip(keys, row or (), strict=True))}
 
     async def close(self) -> None:
         """Stop listening and close the pool's connections."""
@@ -235,11 +225,9 @@ async def migrate(
 ) -> int:
     """Apply the migrations above the schema's version (up to `up_to`); returns the version.
 
-    PostgreSQL has no `user_version`: the `schema_version` table keeps one row per applied
-    migration. Each migration, its row and the version check before it share one transaction
-    that first takes a transaction-scoped advisory lock, so processes starting together apply
-    every migration exactly once: the others wait, then see it done. The lock is keyed on
-    the schema, so deployments in separate schemas of one database don't wait for each other.
+    The `schema_version` table keeps a row per migration applied. Each migration, its row
+    and the version check before it share one transaction that first takes an advisory lock
+    keyed on the schema, so processes starting together apply each exactly once.
 
     Raises:
         SchemaTooNewError: the schema is newer than every migration known here.

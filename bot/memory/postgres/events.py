@@ -1,15 +1,10 @@
 """Telling the other processes that share the database what they must drop from memory.
 
-Every process caches history windows, sheets, pins and summaries. When one of them forgets a
-user or changes a player's sheet, the others must drop what they hold of that user, or they
-keep sending the old data to the model. `forget_user`, `save_sheet` and `clear_sheet` send a
-PostgreSQL notification in their transaction, so it is delivered on commit and only then.
-Each store that has a callback keeps one dedicated connection (outside the pool) listening
-for them, and re-opens it if it drops.
-
-A notification carries only its kind as the key of the user id (`forgotten` or `sheet`), the
-schema (several deployments may share one database, each in its own schema) and a random
-name of the sending store: no text. A version that doesn't know a kind ignores it.
+Every process caches windows, sheets, pins and summaries. `forget_user`, `save_sheet` and
+`clear_sheet` send a notification in their transaction (delivered on commit, and only
+then); each store with a callback listens on one dedicated connection outside the pool,
+re-opened if it drops. A notice carries its kind as the key of the user id, the schema
+(deployments may share a database) and the sending store's random name: no text.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -56,7 +56,16 @@ def translate_error(exc: BaseException, target: PostgresTarget) -> DatabaseFileE
 
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
 
-_N = TypeVar("_N", int, float)
+_PARAMETERS: dict[str, tuple[str, type[float] | None, float]] = {
+    "pool_min_size": ("min_size", int, 0),
+    "pool_max_size": ("max_size", int, 1),
+    "statement_cache_size": ("statement_cache_size", int, 0),
+    "connect_timeout": ("connect_timeout", float, 0.001),
+    "statement_timeout": ("statement_timeout", None, 0),
+    "idle_in_transaction_session_timeout": ("idle_in_transaction_timeout", None, 0),
+}
+"""The store's own URL parameters: the `PoolOptions` field each sets, its number type (None:
+text, as PostgreSQL reads it) and least value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,23 +130,12 @@ def redact(url: str) -> str:
 
 
 def parse_target(url: str, defaults: PoolOptions | None = None) -> PostgresTarget:
-    """Split the store's own parameters out of a postgresql:// URL.
-
-    The store reads these query parameters and removes them before connecting:
-
-        pool_min_size                        connections kept open (default 1)
-        pool_max_size                        most connections at once (default 10)
-        connect_timeout                      seconds to wait for a connection (default 10)
-        statement_timeout                    PostgreSQL's setting and syntax: `5000` (ms),
-                                             `5s` (default 30s); 0 turns it off
-        idle_in_transaction_session_timeout  likewise (default 60s)
-        statement_cache_size                 prepared statements kept per connection
-                                             (default 100; 0 behind PgBouncer)
+    """Split the store's own query parameters (`_PARAMETERS`, documented in the README) out
+    of a postgresql:// URL; `defaults` stand for those it leaves out.
 
     Every other parameter goes to asyncpg as is: libpq ones (`sslmode`, `host`,
-    `passfile`...) are connection options, the rest are server settings (`search_path`,
-    `application_name`, which defaults to `ensemble`...). `defaults` are used for the
-    store's parameters the URL leaves out.
+    `passfile`...) are connection options, the rest server settings (`search_path`,
+    `application_name`, which defaults to `ensemble`...).
 
     Raises:
         DatabaseFileError: a parameter of the store's has a value it cannot use.
@@ -148,24 +146,12 @@ def parse_target(url: str, defaults: PoolOptions | None = None) -> PostgresTarge
     parts = urlsplit(url)
     passed_on = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "pool_min_size":
-            options = replace(options, min_size=_number(display, key, value, int, minimum=0))
-        elif key == "pool_max_size":
-            options = replace(options, max_size=_number(display, key, value, int, minimum=1))
-        elif key == "statement_cache_size":
-            options = replace(
-                options, statement_cache_size=_number(display, key, value, int, minimum=0)
-            )
-        elif key == "connect_timeout":
-            options = replace(
-                options, connect_timeout=_number(display, key, value, float, minimum=0.001)
-            )
-        elif key == "statement_timeout":
-            options = replace(options, statement_timeout=value)
-        elif key == "idle_in_transaction_session_timeout":
-            options = replace(options, idle_in_transaction_timeout=value)
-        else:
+        if key not in _PARAMETERS:
             passed_on.append((key, value))
+            continue
+        field, kind, minimum = _PARAMETERS[key]
+        setting: Any = value if kind is None else _number(display, key, value, kind, minimum)
+        options = replace(options, **{field: setting})
     if "application_name" not in {key for key, _ in passed_on}:
         passed_on.append(("application_name", "ensemble"))
     if options.min_size > options.max_size:
@@ -174,7 +160,7 @@ def parse_target(url: str, defaults: PoolOptions | None = None) -> PostgresTarge
     return PostgresTarget(dsn=dsn, options=options, display=display)
 
 
-def _number(display: str, key: str, value: str, kind: type[_N], *, minimum: _N) -> _N:
+def _number(display: str, key: str, value: str, kind: type[float], minimum: float) -> float:
     try:
         number = kind(value)
     except ValueError:

@@ -125,13 +125,9 @@ async def copy_sqlite_to_postgres(
 ) -> TransferReport:
     """Copy every memory table of an SQLite file into the PostgreSQL database at `url`.
 
-    The SQLite file is first opened as the bot would (upgrading its schema), and the
-    target gets the latest schema. The copy reads one SQLite snapshot and writes every
-    table in one PostgreSQL transaction (binary COPY), so it lands whole or not at all;
-    PostgreSQL's id sequences then continue above every id SQLite ever handed out.
-    Verification (`compare`) reads both databases afresh. Leases are not copied (see
-    `TABLES`). Nothing may write to either database
-    meanwhile (a source still being written shows up as a mismatch).
+    Both get the latest schema first. One SQLite snapshot is copied in one PostgreSQL
+    transaction (binary COPY): whole or not at all; ids then continue above every id SQLite
+    handed out. `compare` then reads both afresh. Nothing may write to either meanwhile.
 
     Raises:
         DatabaseUnavailableError: the SQLite file does not exist, or a database is unusable.
