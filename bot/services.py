@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,9 +16,13 @@ from bot.config import Settings
 from bot.engine import Engine, EngineConfig
 from bot.llm import LLMClient
 from bot.memory import Store, open_store
+from bot.models import ReplyStatus
 from bot.pacing import EditPacer
 
 log = logging.getLogger(__name__)
+
+STALE_STREAM_S = 600.0
+"""A reply streaming for longer than this is abandoned: far above any model timeout."""
 
 
 @dataclass
@@ -64,6 +69,26 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
+async def interrupt_abandoned_replies(
+    store: Store, *, shared: bool, now: float | None = None
+) -> int:
+    """Mark interrupted the replies a crash left streaming, keeping their text and Discord
+    messages; returns how many. On a shared database the other processes' replies stream
+    too, so only those begun more than `STALE_STREAM_S` ago count as abandoned.
+    """
+    cutoff = (time.time() if now is None else now) - STALE_STREAM_S
+    abandoned = [
+        reply
+        for reply in await store.unfinished_replies()
+        if not shared or reply.created_at < cutoff
+    ]
+    for reply in abandoned:
+        await store.finish_reply(reply.id, reply.text, ReplyStatus.INTERRUPTED)
+    if abandoned:
+        log.info("Marked %d unfinished replies interrupted", len(abandoned))
+    return len(abandoned)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the HTTP pool, the memory and the personas; close them all on the way out."""
@@ -74,6 +99,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     async with httpx.AsyncClient(limits=limits, http2=False) as http:
         store = await open_store(settings.database)
         try:
+            await interrupt_abandoned_replies(store, shared=settings.uses_postgres)
             llm = build_llm(settings, http)
             catalog = PersonaCatalog(store, loaded.personas)
             engine = Engine(

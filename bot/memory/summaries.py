@@ -53,7 +53,7 @@ class SummariesMixin(StoreBase):
 
     Erasing takes the backend's erase lock, which `save_fold` takes shared, so a summary
     folded in another process either is seen (and erased) or sees the erase; then the
-    backend removes the copies it can reach (see README, "Privacy").
+    backend removes the copies it can reach (see README, "Memory and privacy").
     """
 
     async def get_summary(self, channel_id: int, persona_id: str | None = None) -> Summary | None:
