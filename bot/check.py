@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 
 import httpx
 
 from bot.cards import PersonaFolderError, load_personas_dir
 from bot.config import Settings
-from bot.memory import StoreError, open_store
+from bot.memory import StoreError, inspect_database
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -43,24 +44,38 @@ async def run_check(settings: Settings) -> int:
     if settings.uses_postgres:
         _say("database: PostgreSQL URL set (not contacted offline; checked at start)")
     else:
-        try:
-            store = await open_store(settings.database)
-        except StoreError as error:
-            problems += 1
-            _say(f"database: ! {error}")
-        else:
-            async with store:
-                stats = await store.stats()
-                broken = await store.integrity_check()
-            details = ", ".join(f"{key} {value}" for key, value in stats.items())
-            _say(f"database: ok ({details})")
-            for line in broken:
-                problems += 1
-                _say(f"  ! {line}")
+        problems += await _check_database(settings.database)
 
     problems += await _check_cogs(settings)
     _say("check: all good" if problems == 0 else f"check: {problems} problem(s) found")
     return EXIT_OK if problems == 0 else EXIT_PROBLEMS
+
+
+async def _check_database(target: str) -> int:
+    """Report the database's schema, reading it without creating or changing anything."""
+    try:
+        state = await inspect_database(target)
+    except StoreError as error:
+        _say(f"database: ! {error}")
+        return 1
+    if not state.exists:
+        _say(f"database: would create {state.location} (schema v{state.latest})")
+    elif state.version > state.latest:
+        _say(
+            f"database: ! {state.location}: schema v{state.version} is newer than this "
+            f"build's v{state.latest}; run the newer version of the bot"
+        )
+        return 1
+    elif state.version < state.latest:
+        _say(
+            f"database: {state.location}: needs migration {state.version} → {state.latest} "
+            "(applied when the bot starts)"
+        )
+    else:
+        _say(f"database: {state.location}: schema v{state.version}, up to date")
+    for problem in state.problems:
+        _say(f"  ! {problem}")
+    return len(state.problems)
 
 
 async def _check_cogs(settings: Settings) -> int:
@@ -73,12 +88,15 @@ async def _check_cogs(settings: Settings) -> int:
         return 0
     logging.getLogger("discord").setLevel(logging.WARNING)
     try:
-        async with open_services(settings) as services:
-            bot = create_bot(services)
-            async with bot:
-                for extension in EXTENSIONS:
-                    await bot.load_extension(extension)
-                commands = [c.qualified_name for c in bot.tree.walk_commands()]
+        # A throwaway memory: checking must not create or change the real one.
+        with tempfile.TemporaryDirectory(prefix="ensemble-check-") as scratch:
+            offline = settings.model_copy(update={"database": f"{scratch}/memory.sqlite3"})
+            async with open_services(offline) as services:
+                bot = create_bot(services)
+                async with bot:
+                    for extension in EXTENSIONS:
+                        await bot.load_extension(extension)
+                    commands = [c.qualified_name for c in bot.tree.walk_commands()]
     except PersonaFolderError:
         _say("cogs: skipped (needs a readable PERSONAS_DIR)")
         return 0  # the personas line above already counted it

@@ -33,6 +33,7 @@ class ReplyStatus(StrEnum):
     COMPLETE = "complete"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+    """Nothing usable came back (an empty completion, or an error before any text)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Per-channel roleplay memory: every SQL statement of the project lives in this package."""
 
-from bot.memory.connect import open_store
+from bot.memory.connect import inspect_database, open_store
 from bot.memory.errors import (
     CorruptDatabaseError,
     DatabaseFileError,
@@ -11,6 +11,7 @@ from bot.memory.errors import (
     StoreError,
     UnsupportedDatabaseError,
 )
+from bot.memory.migrate import DatabaseState
 from bot.memory.records import (
     ChannelConfig,
     GuildSettings,
@@ -28,26 +29,9 @@ from bot.memory.records import (
 from bot.memory.store import Store
 
 __all__ = [
-    "ChannelConfig",
-    "CorruptDatabaseError",
-    "DatabaseFileError",
-    "DatabaseUnavailableError",
-    "GuildSettings",
-    "MessageRecord",
-    "MigrationError",
-    "NewMessage",
-    "NotFoundError",
-    "OocMode",
-    "Pin",
-    "ReplyMode",
-    "SchemaTooNewError",
-    "Store",
-    "StoreError",
-    "StoredPersona",
-    "Summary",
-    "UnsupportedDatabaseError",
-    "UsageRecord",
-    "UsageReport",
-    "UsageTotals",
-    "open_store",
-]
+    "ChannelConfig", "CorruptDatabaseError", "DatabaseFileError", "DatabaseState",
+    "DatabaseUnavailableError", "GuildSettings", "MessageRecord", "MigrationError", "NewMessage",
+    "NotFoundError", "OocMode", "Pin", "ReplyMode", "SchemaTooNewError", "Store", "StoreError",
+    "StoredPersona", "Summary", "UnsupportedDatabaseError", "UsageRecord", "UsageReport",
+    "UsageTotals", "inspect_database", "open_store",
+]  # fmt: skip

@@ -1,18 +1,19 @@
-"""Opening the memory store named by the `database` setting."""
+"""Opening (or only inspecting) the memory store named by the `database` setting."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
+from bot.memory import sqlite
 from bot.memory.errors import UnsupportedDatabaseError
-from bot.memory.sqlite import SqliteStore
-from bot.memory.sqlite.base import Clock
+from bot.memory.migrate import DatabaseState
 from bot.memory.store import Store
+
+Clock = Callable[[], float]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -26,10 +27,7 @@ def is_postgres_url(target: str | os.PathLike[str]) -> bool:
 
 @contextmanager
 def postgres_driver_required() -> Iterator[None]:
-    """Turn a missing asyncpg into `UnsupportedDatabaseError` saying how to install it.
-
-    Wrap the import of `bot.memory.postgres` in it; SQLite-only installs never import it.
-    """
+    """Around importing `bot.memory.postgres`: a missing asyncpg says how to install it."""
     try:
         yield
     except ModuleNotFoundError as exc:
@@ -53,38 +51,48 @@ class OpeningStore:
         self._store = await self._open()
         return self._store
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._store is not None:
             await self._store.close()
 
     async def _open(self) -> Store:
         target = os.fspath(self._target)
-        if is_postgres_url(target):
-            with postgres_driver_required():
-                from bot.memory.postgres import PostgresStore
+        if not is_postgres_url(target):
+            return Store(await sqlite.SqliteBackend.open(target), self._clock)
+        with postgres_driver_required():
+            from bot.memory.postgres import PostgresBackend
 
-            return await PostgresStore.open(target, clock=self._clock)
-        return await SqliteStore.open(target, clock=self._clock)
+        return Store(await PostgresBackend.open(target), self._clock)
 
 
 def open_store(target: str | os.PathLike[str], *, clock: Clock = time.time) -> OpeningStore:
-    """Open the store at `target`: an SQLite file path, or a postgresql:// URL.
+    """Open the store at `target` (an SQLite file, created with its folder if need be, or a
+    postgresql:// URL, see `bot.memory.postgres.target`) and bring its schema up to date.
 
-    An SQLite file's folder is created. A postgresql:// (or postgres://) URL's query may
-    carry pool and timeout options (see `bot.memory.postgres.target`).
-
-    Use `store = await open_store(target)` (then `await store.close()`), or
-    `async with open_store(target) as store:`.
+    `store = await open_store(target)` (then `await store.close()`) or `async with`.
 
     Raises:
         UnsupportedDatabaseError: a PostgreSQL URL, but asyncpg is not installed.
-        StoreError: the database cannot be opened; the message names the file, or the URL
-            with its password redacted.
+        StoreError: the database cannot be opened (the message names the file, or the
+            URL with its password redacted), is newer than this build, or failed to migrate.
 
     """
     return OpeningStore(target, clock)
+
+
+async def inspect_database(target: str | os.PathLike[str]) -> DatabaseState:
+    """Whether the database at `target` exists, and its schema version against this build's.
+    Creates and changes nothing: SQLite is opened read-only, PostgreSQL only SELECTed from.
+
+    Raises:
+        UnsupportedDatabaseError: a PostgreSQL URL, but asyncpg is not installed.
+        StoreError: the database exists but cannot be read (or the server reached).
+
+    """
+    name = os.fspath(target)
+    if is_postgres_url(name):
+        with postgres_driver_required():
+            from bot.memory.postgres.backend import inspect
+
+        return await inspect(name)
+    return await sqlite.inspect(name)

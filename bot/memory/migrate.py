@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+
+from bot.memory.errors import SchemaTooNewError
 
 _FILE_NAME = re.compile(r"(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql")
 
@@ -54,3 +57,36 @@ def load_migrations(
     if versions != list(range(1, len(versions) + 1)):
         raise ValueError(f"migration versions must run 1..N without gaps, found {versions}")
     return tuple(migrations)
+
+
+def refuse_newer(version: int, migrations: Sequence[Migration], location: str) -> int:
+    """`version`, unless a newer build wrote the database (raises `SchemaTooNewError`)."""
+    latest = migrations[-1].version if migrations else 0
+    if version > latest:
+        raise SchemaTooNewError(
+            location,
+            f"schema version {version} is newer than this build's {latest}; "
+            "run the newer version of the bot, or restore a backup",
+        )
+    return version
+
+
+def latest_version(backend: str) -> int:
+    """The schema version a backend's migrations bring a database to."""
+    return len(load_migrations(backend))
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseState:
+    """What `inspect_database` found, without creating or changing anything."""
+
+    location: str
+    """The file path, or the URL with any password redacted."""
+    exists: bool
+    """Whether the database (the file, or the schema's tables) exists yet."""
+    version: int
+    """Its schema version (0 when it does not exist)."""
+    latest: int
+    """The version this build brings it to when the bot starts."""
+    problems: tuple[str, ...] = ()
+    """What a read-only consistency check found (SQLite only); empty when healthy."""

@@ -151,6 +151,8 @@ class UsageRecord:
     """The provider's figure; None means priced from the M2-her list prices."""
     created_at: float | None = None
     """Unix time; None means now."""
+    flags: str = ""
+    """Content flags the provider raised, for information (e.g. "output_sensitive:2")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,7 @@ class UsageTotals:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    """Prompt tokens the provider served from its cache (a share of `prompt_tokens`)."""
     cost_usd: float = 0.0
 
 

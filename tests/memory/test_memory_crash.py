@@ -53,12 +53,20 @@ async def test_writer_killed_midway(tmp_path: Path) -> None:
 
     async with open_store(path) as store:
         assert await store.integrity_check() == []
+        # Opening changes nothing: the reply is still streaming, with what was saved of it.
+        unfinished = await store.unfinished_replies()
+        assert [(r.id, r.text, r.status, r.discord_ids) for r in unfinished] == [
+            (reply_id, "The storm rolls", ReplyStatus.STREAMING, (900001,))
+        ]
+        # The runtime fixes its Discord message, then finishes it as interrupted.
+        await store.finish_reply(reply_id, unfinished[0].text, ReplyStatus.INTERRUPTED)
+        assert await store.unfinished_replies() == []
         reply = await store.get_by_discord_id(900001)
         assert reply is not None
         assert (reply.id, reply.text, reply.status) == (
             reply_id,
             "The storm rolls",
-            ReplyStatus.STREAMING,
+            ReplyStatus.INTERRUPTED,
         )
         stored = await store.count_messages(CHANNEL) - 1
         # The child may have committed one more message than it got to print.

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from bot.memory import MessageRecord, Store, Summary, open_store
-from bot.memory.postgres.base import LOCK_AGAINST_ERASE, LOCK_FOR_ERASE
+from bot.memory.postgres.backend import LOCK_AGAINST_ERASE, LOCK_FOR_ERASE
 
 from .helpers import CHANNEL, human
 

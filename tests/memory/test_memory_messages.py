@@ -287,20 +287,38 @@ async def test_rewind_needs_a_message_of_that_channel(store: Store) -> None:
         await store.rewind(CHANNEL, 123)
 
 
-async def test_unfinished_replies_wait_for_the_runtime_after_a_restart(
-    store: Store, reopen
+async def test_a_restart_leaves_unfinished_replies_for_the_runtime_to_finish(
+    store: Store, reopen, clock: FakeClock
 ) -> None:
     first = await store.begin_reply(CHANNEL, GUILD, "narrator", "Narrator")
-    await store.save_progress(first, "Half a sent", [2001])
-    done = await store.begin_reply(CHANNEL, GUILD, "bard", "Bard")
-    await store.finish_reply(done, "Done.", ReplyStatus.COMPLETE)
+    await store.save_progress(first, "Half a sent", [2001, 2002])
+    swiped = await store.begin_reply(CHANNEL, GUILD, "bard", "Bard")
+    await store.finish_reply(swiped, "Done.", ReplyStatus.COMPLETE)
+    await store.add_alternative(swiped, "Regenerat", ReplyStatus.STREAMING)
+    elsewhere = await store.begin_reply(OTHER_CHANNEL, GUILD, "sage", "Sage")
     await store.close()
+    clock.advance(11 * 60)
 
     async with reopen() as restarted:
-        (cut,) = await restarted.unfinished_replies([CHANNEL])
-        assert (cut.id, cut.text, cut.status) == (first, "Half a sent", ReplyStatus.STREAMING)
-        assert cut.discord_ids == (2001,)
-        assert await restarted.unfinished_replies([CHANNEL + 1]) == []
-        settled = await restarted.finish_reply(first, cut.text, ReplyStatus.INTERRUPTED, [2001])
-        assert settled.status is ReplyStatus.INTERRUPTED
-        assert await restarted.unfinished_replies() == []
+        unfinished = await restarted.unfinished_replies()
+        assert [(r.id, r.text, r.status) for r in unfinished] == [
+            (first, "Half a sent", ReplyStatus.STREAMING),
+            (swiped, "Regenerat", ReplyStatus.STREAMING),
+            (elsewhere, "", ReplyStatus.STREAMING),
+        ]
+        assert unfinished[0].discord_ids == (2001, 2002)
+        assert [r.id for r in await restarted.unfinished_replies([CHANNEL])] == [first, swiped]
+        assert [r.id for r in await restarted.unfinished_replies([OTHER_CHANNEL])] == [elsewhere]
+        assert await restarted.unfinished_replies([]) == []
+
+        for reply in unfinished[:2]:
+            await restarted.finish_reply(
+                reply.id, reply.text, ReplyStatus.INTERRUPTED, reply.discord_ids
+            )
+        assert [r.id for r in await restarted.unfinished_replies()] == [elsewhere]
+        cut = await restarted.get_by_discord_id(2002)
+        assert cut is not None
+        assert (cut.id, cut.text, cut.status) == (first, "Half a sent", ReplyStatus.INTERRUPTED)
+        assert (await restarted.select_alternative(swiped, 0)).status is ReplyStatus.COMPLETE
+        back = await restarted.select_alternative(swiped, 1)
+        assert (back.text, back.status) == ("Regenerat", ReplyStatus.INTERRUPTED)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.memory import ChannelConfig, MigrationError, UsageRecord, open_store
 from bot.memory.migrate import Migration, load_migrations
-from bot.memory.sqlite.schema import migrate
+from bot.memory.sqlite import migrate
 
 from .helpers import CHANNEL, GUILD
 
@@ -123,7 +123,7 @@ CHILD_MIGRATES_SLOWLY = """
 import asyncio, sys
 import aiosqlite
 from bot.memory.migrate import Migration
-from bot.memory.sqlite.schema import migrate
+from bot.memory.sqlite import migrate
 
 HEAVY = '''
 CREATE TABLE big (n INTEGER, pad TEXT);

@@ -2,13 +2,11 @@
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from bot.memory import open_store
-from bot.memory.postgres import STALE_STREAM_S
 from bot.models import ReplyStatus
 
 from .helpers import CHANNEL, human
@@ -57,13 +55,16 @@ async def test_writer_killed_midway(pg_url: str) -> None:
         if line.startswith(b"stored "):
             acknowledged = int(line.split()[1])
 
-    # Its reply is abandoned once nobody has touched it for the grace period.
-    later = time.time() + STALE_STREAM_S + 1
-    async with open_store(pg_url, clock=lambda: later) as store:
+    async with open_store(pg_url) as store:
         assert await store.integrity_check() == []
-        reply = await store.get_by_discord_id(900002)
-        assert reply is not None
-        assert reply.id == reply_id
+        unfinished = await store.unfinished_replies([CHANNEL])
+        assert [r.id for r in unfinished] == [reply_id]
+        assert unfinished[0].status is ReplyStatus.STREAMING
+        assert unfinished[0].discord_ids == (900001, 900002)
+        reply = await store.finish_reply(
+            reply_id, unfinished[0].text, ReplyStatus.INTERRUPTED, unfinished[0].discord_ids
+        )
+        assert reply == await store.get_by_discord_id(900002)
         assert reply.status is ReplyStatus.INTERRUPTED
         assert reply.discord_ids == (900001, 900002)
         stored = await store.count_messages(CHANNEL) - 1

@@ -1,6 +1,6 @@
 """Processes sharing one PostgreSQL database hear each other forget users.
 
-Each `PostgresStore` stands for one bot process: it has its own pool and, once a callback is
+Each PostgreSQL store stands for one bot process: it has its own pool and, once a callback is
 registered, its own listening connection.
 """
 
@@ -11,8 +11,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import pytest
 
-from bot.memory import StoreError, open_store
-from bot.memory.postgres import PostgresStore
+from bot.memory import Store, StoreError, open_store
 from bot.memory.postgres.events import CHANNEL
 from bot.models import PlayerSheet
 
@@ -35,9 +34,9 @@ async def eventually(check: Callable[[], bool], timeout: float = TIMEOUT) -> Non
         await asyncio.sleep(0.02)
 
 
-async def open_pg(url: str) -> PostgresStore:
+async def open_pg(url: str) -> Store:
     store = await open_store(url)
-    assert isinstance(store, PostgresStore)
+    assert store.backend.name == "postgresql"
     return store
 
 
@@ -68,7 +67,7 @@ async def test_every_callback_hears_and_a_failing_one_does_not_stop_the_others(
 
         await second.on_forgotten(broken)
         await second.on_forgotten(heard.append)
-        assert second.listener.connections == 1  # one listening connection for all callbacks
+        assert second.backend.listener.connections == 1  # one listening connection for all
 
         await first.forget_user(7)
         await first.forget_user(2**62)  # Discord ids are 64-bit
@@ -144,7 +143,7 @@ async def test_the_listener_reconnects_and_reports_a_possible_gap(pg_url: str) -
     async with await open_pg(pg_url) as first, await open_pg(pg_url) as second:
         heard: list[int | None] = []
         await second.on_forgotten(heard.append)
-        pid = second.listener.connection_pid
+        pid = second.backend.listener.connection_pid
         assert pid is not None
         admin = await asyncpg.connect(pg_url.split("?")[0])
         try:
@@ -152,12 +151,12 @@ async def test_the_listener_reconnects_and_reports_a_possible_gap(pg_url: str) -
 
             # Forgets while nobody listened are lost: the callbacks get None (anyone).
             await eventually(lambda: heard == [None])
-            assert second.listener.connections == 2
-            assert second.listener.connection_pid not in (None, pid)
+            assert second.backend.listener.connections == 2
+            assert second.backend.listener.connection_pid not in (None, pid)
             await first.forget_user(7)
             await eventually(lambda: heard == [None, 7])
 
-            new_pid = second.listener.connection_pid
+            new_pid = second.backend.listener.connection_pid
             await second.close()
             alive = "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1"
             await eventually_async(lambda: admin.fetchval(alive, new_pid), 0)
@@ -178,5 +177,5 @@ async def eventually_async(query: Callable[[], Awaitable[object]], expected: obj
 async def test_a_store_that_never_listens_opens_no_listening_connection(pg_url: str) -> None:
     async with await open_pg(pg_url) as store:
         await store.forget_user(7)
-        assert store.listener.connections == 0
-        assert store.listener.connection_pid is None
+        assert store.backend.listener.connections == 0
+        assert store.backend.listener.connection_pid is None

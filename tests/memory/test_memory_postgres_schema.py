@@ -15,7 +15,7 @@ from bot.memory import (
     open_store,
 )
 from bot.memory.migrate import Migration, load_migrations
-from bot.memory.postgres.schema import migrate
+from bot.memory.postgres.backend import migrate
 from bot.memory.postgres.target import parse_target
 
 from .helpers import CHANNEL, GUILD

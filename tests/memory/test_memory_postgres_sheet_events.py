@@ -1,6 +1,6 @@
 """Processes sharing one PostgreSQL database hear each other save and clear player sheets.
 
-Each `PostgresStore` stands for one bot process. A global sheet is used in every guild, so a
+Each PostgreSQL store stands for one bot process. A global sheet is used in every guild, so a
 sheet changed in one process must reach the caches of the others.
 """
 
@@ -28,7 +28,7 @@ async def test_a_sheet_saved_or_cleared_in_one_process_reaches_the_others(pg_url
         await first.on_sheet_changed(sheets_first.append)
         await second.on_sheet_changed(sheets_second.append)
         await second.on_forgotten(forgotten_second.append)
-        assert second.listener.connections == 1  # both kinds share one listening connection
+        assert second.backend.listener.connections == 1  # both kinds share one listening connection
 
         await first.save_sheet(PlayerSheet(7, "Lyra", SECRET), None)
         await first.save_sheet(PlayerSheet(2**62, "Bram"), GUILD)  # Discord ids are 64-bit
@@ -84,7 +84,7 @@ async def test_after_a_reconnect_sheet_callbacks_hear_that_any_sheet_may_have_ch
         forgotten: list[int | None] = []
         await second.on_sheet_changed(sheets.append)
         await second.on_forgotten(forgotten.append)
-        pid = second.listener.connection_pid
+        pid = second.backend.listener.connection_pid
         admin = await asyncpg.connect(pg_url.split("?")[0])
         try:
             assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)

@@ -3,47 +3,40 @@
 import pytest
 
 from bot.memory import open_store
-from bot.memory.postgres import STALE_STREAM_S
 from bot.models import ReplyStatus
 
-from .helpers import CHANNEL, GUILD, FakeClock
+from .helpers import CHANNEL, GUILD, OTHER_CHANNEL, FakeClock
 
 pytestmark = pytest.mark.postgres
 
 
-async def test_only_replies_streaming_for_too_long_are_interrupted(
+async def test_opening_a_store_leaves_every_streaming_reply_alone(
     pg_url: str, clock: FakeClock
 ) -> None:
     async with open_store(pg_url, clock=clock) as running:
-        abandoned = await running.begin_reply(CHANNEL, GUILD, "narrator", "Narrator")
-        await running.save_progress(abandoned, "Half a sent", [2001])
+        old = await running.begin_reply(CHANNEL, GUILD, "narrator", "Narrator")
+        await running.save_progress(old, "Half a sent", [2001])
         swiped = await running.begin_reply(CHANNEL, GUILD, "bard", "Bard")
         await running.finish_reply(swiped, "Done.", ReplyStatus.COMPLETE)
-        clock.advance(STALE_STREAM_S + 1)
-        # An old reply regenerated just now, and a brand new one: both live.
+        clock.advance(3600)
         await running.add_alternative(swiped, "Regenerat", ReplyStatus.STREAMING)
-        live = await running.begin_reply(CHANNEL, GUILD, "sage", "Sage")
+        live = await running.begin_reply(OTHER_CHANNEL, GUILD, "sage", "Sage")
 
         async with open_store(pg_url, clock=clock) as other_process:
-            seen = {
-                reply: await other_process.get_message(reply) for reply in (abandoned, swiped, live)
-            }
-        statuses = {reply: message.status for reply, message in seen.items() if message}
-        assert statuses == {
-            abandoned: ReplyStatus.INTERRUPTED,
-            swiped: ReplyStatus.STREAMING,
-            live: ReplyStatus.STREAMING,
-        }
-        # The process that owns the live replies finishes them as usual.
-        done = await running.finish_reply(live, "Wisdom.", ReplyStatus.COMPLETE)
-        assert (done.text, done.status) == ("Wisdom.", ReplyStatus.COMPLETE)
-        first_take = await running.select_alternative(swiped, 0)
-        assert (first_take.text, first_take.status) == ("Done.", ReplyStatus.COMPLETE)
-        assert (await running.select_alternative(swiped, 1)).status is ReplyStatus.STREAMING
+            seen = [(r.id, r.status) for r in await other_process.unfinished_replies()]
+            # The other process owns OTHER_CHANNEL only: it lists just what it must fix.
+            own = await other_process.unfinished_replies([OTHER_CHANNEL])
+            await other_process.finish_reply(own[0].id, own[0].text, ReplyStatus.INTERRUPTED)
+        streaming = ReplyStatus.STREAMING
+        assert seen == [(old, streaming), (swiped, streaming), (live, streaming)]
+        assert [r.id for r in own] == [live]
 
-    clock.advance(STALE_STREAM_S + 1)
-    async with open_store(pg_url, clock=clock) as restarted:
-        regenerated = await restarted.select_alternative(swiped, 1)
-        assert (regenerated.text, regenerated.status) == ("Regenerat", ReplyStatus.INTERRUPTED)
-        assert (await restarted.select_alternative(swiped, 0)).status is ReplyStatus.COMPLETE
-        assert await restarted.integrity_check() == []
+        # The process that owns CHANNEL finishes its replies as usual.
+        done = await running.finish_reply(old, "Wisdom.", ReplyStatus.COMPLETE)
+        assert (done.text, done.status) == ("Wisdom.", ReplyStatus.COMPLETE)
+        assert (await running.select_alternative(swiped, 1)).status is ReplyStatus.STREAMING
+        interrupted = await running.get_message(live)
+        assert interrupted is not None
+        assert interrupted.status is ReplyStatus.INTERRUPTED
+        assert [r.id for r in await running.unfinished_replies()] == [swiped]
+        assert await running.integrity_check() == []

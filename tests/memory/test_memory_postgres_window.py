@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 
 from bot.memory import open_store
-from bot.memory.postgres.history import AFTER_SQL, WINDOW_SQL
+from bot.memory.messages import AFTER_SQL, WINDOW_SQL
 
 pytestmark = pytest.mark.postgres
 

@@ -15,7 +15,6 @@ from bot.memory import (
     Store,
     open_store,
 )
-from bot.memory.sqlite import SqliteStore
 
 from .helpers import CHANNEL, GUILD, human
 
@@ -32,7 +31,7 @@ async def test_creates_folders_and_uses_wal(tmp_path: Path) -> None:
 
 async def test_await_and_close_twice(tmp_path: Path) -> None:
     store = await open_store(tmp_path / "memory.sqlite3")
-    assert isinstance(store, SqliteStore)
+    assert store.backend.name == "sqlite"
     async with store:
         await store.add_message(human(1001))
     await store.close()

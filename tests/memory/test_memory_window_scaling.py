@@ -4,7 +4,12 @@ import sqlite3
 from pathlib import Path
 
 from bot.memory import open_store
-from bot.memory.sqlite.history import AFTER_SQL, WINDOW_SQL
+from bot.memory.messages import AFTER_SQL as AFTER
+from bot.memory.messages import WINDOW_SQL as WINDOW
+from bot.memory.sqlite import sqlite_sql
+
+# The store writes SQL once with `$n` placeholders; SQLite runs it as `?n`.
+WINDOW_SQL, AFTER_SQL = sqlite_sql(WINDOW), sqlite_sql(AFTER)
 
 BIG, SMALL = 1, 2
 

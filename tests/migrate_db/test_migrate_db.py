@@ -100,12 +100,9 @@ def test_every_sqlite_table_and_column_is_copied(tmp_path: Path) -> None:
             for row in raw.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
             if not row[0].startswith("sqlite_") and row[0] != "leases"
         ]
-        columns = {
-            name: tuple(row[1] for row in raw.execute(f"PRAGMA table_info({name})"))
-            for name in names
-        }
 
-    assert {spec.name: spec.columns for spec in TABLES} == columns
+    # The copy reads each table's columns from the schemas; a new table must be listed.
+    assert sorted(TABLES) == sorted(names)
 
 
 async def _create(path: Path) -> None:

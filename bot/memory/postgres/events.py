@@ -1,15 +1,10 @@
 """Telling the other processes that share the database what they must drop from memory.
 
-Every process caches history windows, sheets, pins and summaries. When one of them forgets a
-user or changes a player's sheet, the others must drop what they hold of that user, or they
-keep sending the old data to the model. `forget_user`, `save_sheet` and `clear_sheet` send a
-PostgreSQL notification in their transaction, so it is delivered on commit and only then.
-Each store that has a callback keeps one dedicated connection (outside the pool) listening
-for them, and re-opens it if it drops.
-
-A notification carries only its kind as the key of the user id (`forgotten` or `sheet`), the
-schema (several deployments may share one database, each in its own schema) and a random
-name of the sending store: no text. A version that doesn't know a kind ignores it.
+Every process caches windows, sheets, pins and summaries. `forget_user`, `save_sheet` and
+`clear_sheet` send a notification in their transaction (delivered on commit, and only
+then); each store with a callback listens on one dedicated connection outside the pool,
+re-opened if it drops. A notice carries its kind as the key of the user id, the schema
+(deployments may share a database) and the sending store's random name: no text.
 """
 
 from __future__ import annotations
@@ -21,34 +16,27 @@ from typing import Any
 
 import asyncpg
 
-from bot.memory.postgres.base import DRIVER_ERRORS, Connection, translate_error
-from bot.memory.postgres.target import PostgresTarget
-from bot.memory.store import ForgottenCallback, SheetChangedCallback
+from bot.memory.backend import FORGOTTEN, SHEET, UserCallback
+from bot.memory.postgres.target import DRIVER_ERRORS, PostgresTarget, translate_error
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "ensemble_memory"
 """The notification channel (database-wide, whatever the schema)."""
 
-FORGOTTEN = "forgotten"
-"""The kind of notice `forget_user` sends: the user's data was erased."""
-SHEET = "sheet"
-"""The kind of notice `save_sheet` and `clear_sheet` send: the player's sheet changed."""
 KINDS = (FORGOTTEN, SHEET)
 
 
-def _notify(kind: str) -> str:
+def notify_sql(kind: str) -> str:
+    """The statement a change of `kind` runs in its transaction, with the user id and the
+    sending store's name.
+    """
     return (
         f"SELECT pg_notify('{CHANNEL}', json_build_object("
         f"'{kind}', $1::BIGINT, 'schema', COALESCE(current_schema(), ''), 'sender', $2::TEXT"
         ")::TEXT)"
     )
 
-
-NOTIFY_FORGOTTEN = _notify(FORGOTTEN)
-"""Run inside `forget_user`'s transaction with the user id and the store's name."""
-NOTIFY_SHEET = _notify(SHEET)
-"""Run inside a sheet change's transaction with the user id and the store's name."""
 
 PING_INTERVAL_S = 30.0
 """How often the listening connection is checked, in case it died without a word."""
@@ -62,11 +50,9 @@ class MemoryListener:
     def __init__(self, target: PostgresTarget, sender: str) -> None:
         self._target = target
         self._sender = sender
-        self._callbacks: dict[str, list[ForgottenCallback | SheetChangedCallback]] = {
-            kind: [] for kind in KINDS
-        }
+        self._callbacks: dict[str, list[UserCallback]] = {kind: [] for kind in KINDS}
         self._task: asyncio.Task[None] | None = None
-        self._conn: Connection | None = None
+        self._conn: Any = None
         self._schema = ""
         self._closed = False
         self.connections = 0
@@ -78,9 +64,7 @@ class MemoryListener:
         conn = self._conn
         return None if conn is None or conn.is_closed() else int(conn.get_server_pid())
 
-    async def subscribe(
-        self, callback: ForgottenCallback | SheetChangedCallback, kind: str = FORGOTTEN
-    ) -> None:
+    async def subscribe(self, callback: UserCallback, kind: str = FORGOTTEN) -> None:
         """Report notices of `kind` (`FORGOTTEN` or `SHEET`) to `callback`.
 
         The first call opens the listening connection. After a reconnect every callback, of
@@ -181,7 +165,7 @@ class MemoryListener:
                 if attempt == len(RECONNECT_DELAYS_S):
                     log.warning("%s: still cannot listen: %s", self._target.display, exc)
 
-    def _notified(self, _conn: Connection, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
             event: Any = json.loads(payload)
             schema, sender = event["schema"], event["sender"]

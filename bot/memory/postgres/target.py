@@ -1,17 +1,71 @@
-"""A postgresql:// URL: the store's own query parameters, pool options, a redacted form."""
+"""A postgresql:// URL: the store's own query parameters, pool options, a redacted form,
+and driver errors turned into store errors that name it by that form.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from bot.memory.errors import DatabaseFileError
+import asyncpg
+
+from bot.memory.backend import ConflictError
+from bot.memory.errors import CorruptDatabaseError, DatabaseFileError, DatabaseUnavailableError
+
+DRIVER_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
+"""What asyncpg raises when a statement or a connection fails."""
+
+_CORRUPT_STATES = {"XX001", "XX002"}
+_UNSTORABLE_TEXT_STATES = {"22021", "22P05"}
+_UNAVAILABLE_STATES = {"25006", "25P03", "42501"}
+# Connection, authentication, unknown database, out of resources, operator intervention
+# (which includes statement timeouts and server shutdowns).
+_UNAVAILABLE_CLASSES = {"08", "28", "3D", "53", "57"}
+
+
+def translate_error(exc: BaseException, target: PostgresTarget) -> DatabaseFileError:
+    """The store error for a driver error, naming the database by its redacted URL."""
+    detail = target.scrub(str(exc)) or ("timed out" if isinstance(exc, TimeoutError) else "")
+    detail = detail or type(exc).__name__
+    state = getattr(exc, "sqlstate", None)
+    if not isinstance(state, str):
+        return DatabaseUnavailableError(target.display, f"cannot reach the database ({detail})")
+    if state == "23505":
+        return ConflictError(target.display, f"database error: {detail}")
+    if state in _UNSTORABLE_TEXT_STATES:
+        return DatabaseFileError(
+            target.display, f"text PostgreSQL cannot store, such as NUL (U+0000): {detail}"
+        )
+    if state in _CORRUPT_STATES:
+        return CorruptDatabaseError(
+            target.display,
+            f"the server reports damaged data ({detail}); restore the database from a backup",
+        )
+    if state in _UNAVAILABLE_STATES or state[:2] in _UNAVAILABLE_CLASSES:
+        return DatabaseUnavailableError(target.display, f"cannot use the database ({detail})")
+    return DatabaseFileError(target.display, f"database error: {detail}")
+
 
 _SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
 
-_N = TypeVar("_N", int, float)
+_PARAMETERS: dict[str, tuple[str, type[float] | None, float]] = {
+    "pool_min_size": ("min_size", int, 0),
+    "pool_max_size": ("max_size", int, 1),
+    "statement_cache_size": ("statement_cache_size", int, 0),
+    "connect_timeout": ("connect_timeout", float, 0.001),
+    "statement_timeout": ("statement_timeout", None, 0),
+    "idle_in_transaction_session_timeout": ("idle_in_transaction_timeout", None, 0),
+}
+"""The store's own URL parameters: the `PoolOptions` field each sets, its number type (None:
+text, as PostgreSQL reads it) and least value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,23 +130,12 @@ def redact(url: str) -> str:
 
 
 def parse_target(url: str, defaults: PoolOptions | None = None) -> PostgresTarget:
-    """Split the store's own parameters out of a postgresql:// URL.
-
-    The store reads these query parameters and removes them before connecting:
-
-        pool_min_size                        connections kept open (default 1)
-        pool_max_size                        most connections at once (default 10)
-        connect_timeout                      seconds to wait for a connection (default 10)
-        statement_timeout                    PostgreSQL's setting and syntax: `5000` (ms),
-                                             `5s` (default 30s); 0 turns it off
-        idle_in_transaction_session_timeout  likewise (default 60s)
-        statement_cache_size                 prepared statements kept per connection
-                                             (default 100; 0 behind PgBouncer)
+    """Split the store's own query parameters (`_PARAMETERS`, documented in the README) out
+    of a postgresql:// URL; `defaults` stand for those it leaves out.
 
     Every other parameter goes to asyncpg as is: libpq ones (`sslmode`, `host`,
-    `passfile`...) are connection options, the rest are server settings (`search_path`,
-    `application_name`, which defaults to `ensemble`...). `defaults` are used for the
-    store's parameters the URL leaves out.
+    `passfile`...) are connection options, the rest server settings (`search_path`,
+    `application_name`, which defaults to `ensemble`...).
 
     Raises:
         DatabaseFileError: a parameter of the store's has a value it cannot use.
@@ -103,24 +146,12 @@ def parse_target(url: str, defaults: PoolOptions | None = None) -> PostgresTarge
     parts = urlsplit(url)
     passed_on = []
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "pool_min_size":
-            options = replace(options, min_size=_number(display, key, value, int, minimum=0))
-        elif key == "pool_max_size":
-            options = replace(options, max_size=_number(display, key, value, int, minimum=1))
-        elif key == "statement_cache_size":
-            options = replace(
-                options, statement_cache_size=_number(display, key, value, int, minimum=0)
-            )
-        elif key == "connect_timeout":
-            options = replace(
-                options, connect_timeout=_number(display, key, value, float, minimum=0.001)
-            )
-        elif key == "statement_timeout":
-            options = replace(options, statement_timeout=value)
-        elif key == "idle_in_transaction_session_timeout":
-            options = replace(options, idle_in_transaction_timeout=value)
-        else:
+        if key not in _PARAMETERS:
             passed_on.append((key, value))
+            continue
+        field, kind, minimum = _PARAMETERS[key]
+        setting: Any = value if kind is None else _number(display, key, value, kind, minimum)
+        options = replace(options, **{field: setting})
     if "application_name" not in {key for key, _ in passed_on}:
         passed_on.append(("application_name", "ensemble"))
     if options.min_size > options.max_size:
@@ -129,7 +160,7 @@ def parse_target(url: str, defaults: PoolOptions | None = None) -> PostgresTarge
     return PostgresTarget(dsn=dsn, options=options, display=display)
 
 
-def _number(display: str, key: str, value: str, kind: type[_N], *, minimum: _N) -> _N:
+def _number(display: str, key: str, value: str, kind: type[float], minimum: float) -> float:
     try:
         number = kind(value)
     except ValueError:

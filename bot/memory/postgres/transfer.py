@@ -17,11 +17,13 @@ import asyncpg
 
 from bot.memory.errors import DatabaseFileError, DatabaseUnavailableError
 from bot.memory.migrate import load_migrations
-from bot.memory.postgres.base import DRIVER_ERRORS, Connection, translate_error
-from bot.memory.postgres.schema import migrate
-from bot.memory.postgres.target import PostgresTarget, parse_target
-from bot.memory.sqlite import SqliteStore
-from bot.memory.sqlite.base import translate_error as translate_sqlite_error
+from bot.memory.postgres.backend import migrate
+from bot.memory.postgres.target import DRIVER_ERRORS, PostgresTarget, parse_target, translate_error
+from bot.memory.sqlite import SqliteBackend
+from bot.memory.sqlite import translate_error as translate_sqlite_error
+
+Connection = Any
+"""An `asyncpg.Connection` (asyncpg ships no type hints)."""
 
 BATCH_ROWS = 5000
 """Rows read from SQLite and sent to PostgreSQL at a time."""
@@ -33,6 +35,7 @@ class TableSpec:
 
     name: str
     columns: tuple[str, ...]
+    """In SQLite's order (the copy reads SQLite's schema, both sides hold the same)."""
     key: tuple[str, ...]
     booleans: frozenset[str] = frozenset()
     """INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL."""
@@ -42,125 +45,38 @@ class TableSpec:
     """Whether `id` is generated, so PostgreSQL's sequence must continue after the copy."""
 
 
-TABLES = (
-    TableSpec(
-        "guild_settings",
-        (
-            "guild_id",
-            "log_channel_id",
-            "gm_role_id",
-            "daily_budget_usd",
-            "user_daily_budget_usd",
-            "admin_notified",
-            "updated_at",
-        ),
-        ("guild_id",),
-    ),
-    TableSpec(
-        "channels",
-        (
-            "channel_id",
-            "guild_id",
-            "enabled",
-            "scene_name",
-            "scene_setting",
-            "reply_mode",
-            "lull_seconds",
-            "generation",
-            "ooc_mode",
-            "updated_at",
-        ),
-        ("channel_id",),
-        booleans=frozenset({"enabled"}),
-    ),
-    TableSpec(
-        "channel_cast",
-        ("channel_id", "persona_id", "position", "joined_after", "joined_at"),
-        ("channel_id", "persona_id"),
-        text_keys=frozenset({"persona_id"}),
-    ),
-    TableSpec(
-        "personas",
-        ("guild_id", "persona_id", "card", "updated_at"),
-        ("guild_id", "persona_id"),
-        text_keys=frozenset({"persona_id"}),
-    ),
-    TableSpec(
-        "player_sheets",
-        ("user_id", "guild_id", "name", "description", "avatar_url", "updated_at"),
-        ("user_id", "guild_id"),
-    ),
-    TableSpec(
-        "messages",
-        (
-            "id",
-            "channel_id",
-            "guild_id",
-            "discord_id",
-            "more_discord_ids",
-            "author_id",
-            "author_name",
-            "kind",
-            "persona_id",
-            "text",
-            "reply_to",
-            "created_at",
-            "edited_at",
-            "ooc",
-            "status",
-            "swipe_index",
-            "swipe_count",
-        ),
-        ("id",),
-        booleans=frozenset({"ooc"}),
-        identity=True,
-    ),
-    TableSpec("discord_parts", ("discord_id", "message_id"), ("discord_id",)),
-    TableSpec(
-        "swipes",
-        ("message_id", "idx", "text", "status", "created_at"),
-        ("message_id", "idx"),
-    ),
-    TableSpec(
-        "summaries",
-        (
-            "id",
-            "channel_id",
-            "persona_id",
-            "version",
-            "text",
-            "covers_until",
-            "author_id",
-            "created_at",
-        ),
-        ("id",),
-        identity=True,
-    ),
-    TableSpec(
-        "pins",
-        ("id", "channel_id", "text", "author_id", "created_at"),
-        ("id",),
-        identity=True,
-    ),
-    TableSpec(
-        "usage_ledger",
-        (
-            "id",
-            "guild_id",
-            "channel_id",
-            "user_id",
-            "persona_id",
-            "prompt_tokens",
-            "completion_tokens",
-            "cached_tokens",
-            "cost_usd",
-            "created_at",
-        ),
-        ("id",),
-        identity=True,
-    ),
-)
-"""Every table that holds memory, parents before children."""
+TABLES = (  # noqa: SIM905 (names, tersely)
+    "guild_settings channels channel_cast personas player_sheets messages discord_parts "
+    "swipes summaries pins usage_ledger runtime_state"
+).split()
+"""Every table that holds memory, parents before children. Leases are not copied: they
+only mean something to processes running right now."""
+
+
+async def table_specs(db: aiosqlite.Connection, conn: Connection) -> list[TableSpec]:
+    """How to copy and compare each of `TABLES`, read from both schemas."""
+    typed = await conn.fetch(
+        "SELECT table_name, column_name, data_type, is_identity FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    )
+    booleans = {(row[0], row[1]) for row in typed if row[2] == "boolean"}
+    identities = {row[0] for row in typed if row[3] == "YES"}
+    specs = []
+    for name in TABLES:
+        async with db.execute(f"SELECT name, type, pk FROM pragma_table_info('{name}')") as cursor:
+            info = list(await cursor.fetchall())
+        key = [(row[2], row[0], row[1]) for row in info if row[2]]
+        specs.append(
+            TableSpec(
+                name,
+                tuple(row[0] for row in info),
+                tuple(column for _, column, _ in sorted(key)),
+                frozenset(row[0] for row in info if (name, row[0]) in booleans),
+                frozenset(column for _, column, kind in key if kind == "TEXT"),
+                name in identities,
+            )
+        )
+    return specs
 
 
 class TargetNotEmptyError(DatabaseFileError):
@@ -180,10 +96,8 @@ class TableCheck:
     @property
     def matches(self) -> bool:
         """Same rows on both sides."""
-        return (self.source_rows, self.source_checksum) == (
-            self.target_rows,
-            self.target_checksum,
-        )
+        source = (self.source_rows, self.source_checksum)
+        return source == (self.target_rows, self.target_checksum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,13 +125,9 @@ async def copy_sqlite_to_postgres(
 ) -> TransferReport:
     """Copy every memory table of an SQLite file into the PostgreSQL database at `url`.
 
-    The SQLite file is first opened as the bot would (upgrading its schema), and the
-    target gets the latest schema. The copy reads one SQLite snapshot and writes every
-    table in one PostgreSQL transaction (binary COPY), so it lands whole or not at all;
-    PostgreSQL's id sequences then continue above every id SQLite ever handed out.
-    Verification (`compare`) reads both databases afresh. Leases are not copied: they only
-    mean something to processes running right now. Nothing may write to either database
-    meanwhile (a source still being written shows up as a mismatch).
+    Both get the latest schema first. One SQLite snapshot is copied in one PostgreSQL
+    transaction (binary COPY): whole or not at all; ids then continue above every id SQLite
+    handed out. `compare` then reads both afresh. Nothing may write to either meanwhile.
 
     Raises:
         DatabaseUnavailableError: the SQLite file does not exist, or a database is unusable.
@@ -234,10 +144,11 @@ async def copy_sqlite_to_postgres(
         async with conn.transaction():
             await _claim_target(conn, target, replace=replace)
             await db.execute("BEGIN")  # one snapshot for every table
-            for spec in TABLES:
+            specs = await table_specs(db, conn)
+            for spec in specs:
                 rows = await _copy_table(db, conn, spec, target)
                 say(f"copied {spec.name}: {rows:,} rows")
-            await _continue_sequences(db, conn)
+            await _continue_sequences(db, conn, specs)
             await db.rollback()
     checks = await compare(source, url)
     return TransferReport(source, target.display, checks, time.perf_counter() - started)
@@ -254,7 +165,7 @@ async def compare(sqlite_path: str | Path, url: str) -> tuple[TableCheck, ...]:
     async with _postgres(target) as conn, _sqlite(str(sqlite_path)) as db:
         await db.execute("BEGIN")
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            for spec in TABLES:
+            for spec in await table_specs(db, conn):
                 source_rows, source_sum = await _digest(_sqlite_rows(db, spec))
                 target_rows, target_sum = await _digest(_postgres_rows(conn, spec))
                 checks.append(
@@ -266,8 +177,7 @@ async def compare(sqlite_path: str | Path, url: str) -> tuple[TableCheck, ...]:
 
 async def _upgraded_source(sqlite_path: str | Path) -> str:
     path = _existing_file(sqlite_path)
-    async with await SqliteStore.open(path):
-        pass
+    await (await SqliteBackend.open(path)).close()
     return path
 
 
@@ -307,14 +217,10 @@ async def _sqlite(path: str) -> AsyncIterator[aiosqlite.Connection]:
 
 
 async def _claim_target(conn: Connection, target: PostgresTarget, *, replace: bool) -> None:
-    names = ", ".join(spec.name for spec in TABLES)
+    names = ", ".join(TABLES)
     # Held until commit: no process can write memory while it is being replaced.
     await conn.execute(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
-    filled = [
-        spec.name
-        for spec in TABLES
-        if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {spec.name})")
-    ]
+    filled = [t for t in TABLES if await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {t})")]
     if not filled:
         return
     if not replace:
@@ -345,11 +251,13 @@ async def _copy_table(
     return copied
 
 
-async def _continue_sequences(db: aiosqlite.Connection, conn: Connection) -> None:
+async def _continue_sequences(
+    db: aiosqlite.Connection, conn: Connection, specs: Sequence[TableSpec]
+) -> None:
     """Start PostgreSQL's ids above every id SQLite ever handed out (deleted ones too)."""
     async with db.execute("SELECT name, seq FROM sqlite_sequence") as cursor:
         handed_out = {name: seq async for name, seq in cursor}
-    for spec in TABLES:
+    for spec in specs:
         if not spec.identity:
             continue
         async with db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {spec.name}") as cursor:
