@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.catalog import PersonaCatalog
 from bot.engine.types import EngineConfig
-from bot.llm import LLMClient, Usage
+from bot.llm import LLMClient, Usage, as_state_store
 from bot.memory import ChannelConfig, MessageRecord, NewMessage, Store, UsageRecord
 from bot.models import AuthorKind, HistoryLine, Persona, PlayerSheet, ReplyStatus
 from bot.tokens import TokenEstimator
+
+_LEDGER_HAS_FLAGS = "flags" in {f.name for f in dataclasses.fields(UsageRecord)}
+"""Whether the usage ledger has its `flags` column yet (added by the storage work)."""
 
 
 @dataclass
@@ -40,7 +45,9 @@ class ChannelMemory:
         self.personas = personas
         self.config = config
         self._dialect = llm.dialect
-        self._estimator = estimator or TokenEstimator()
+        # The dialect choice survives restarts where the memory can keep runtime state.
+        self._dialect.attach(as_state_store(store))
+        self._estimator = estimator or TokenEstimator(key=llm.dialect.key)
         self._channels: dict[int, ChannelConfig | None] = {}
         self._windows: dict[int, Window] = {}
         self._sheets: dict[tuple[int | None, int], PlayerSheet | None] = {}
@@ -246,17 +253,23 @@ class ChannelMemory:
         user_id: int | None,
         persona_id: str | None,
         usage: Usage,
+        flags: str = "",
     ) -> None:
-        """Add one request to the usage ledger (the store prices it if the provider did not)."""
-        await self.store.record_usage(
-            UsageRecord(
-                guild_id=guild_id or 0,
-                channel_id=channel_id,
-                user_id=user_id,
-                persona_id=persona_id,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cached_tokens=usage.cached_tokens,
-                cost_usd=usage.cost_usd,
-            )
+        """Add one request to the usage ledger (the store prices it if the provider did not).
+
+        `flags` are the provider's content flags (`ContentFlags.ledger()`).
+        """
+        record = UsageRecord(
+            guild_id=guild_id or 0,
+            channel_id=channel_id,
+            user_id=user_id,
+            persona_id=persona_id,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens,
+            cost_usd=usage.cost_usd,
         )
+        if flags and _LEDGER_HAS_FLAGS:
+            extra: dict[str, Any] = {"flags": flags}
+            record = dataclasses.replace(record, **extra)
+        await self.store.record_usage(record)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import aclosing
 
 from bot.budget import budget_refusal
 from bot.engine.memory import ChannelMemory
 from bot.engine.types import PreparedTurn, PromptInputs
-from bot.llm import ChatResult, LLMError, SamplingParams
+from bot.llm import ChatResult, LLMError, SamplingParams, TurnRequest, stream_turn
 from bot.memory import ChannelConfig, MessageRecord
 from bot.models import AuthorKind, Dialect, HistoryLine, Persona, PlayerSheet, ReplyStatus, Scene
-from bot.prompt import BuiltPrompt, build_messages
+from bot.prompt import BuiltPrompt, build_messages, players_in_order
+from bot.prompt.output import ReplyFilter
 from bot.tokens import PromptBudget
 
 log = logging.getLogger(__name__)
@@ -20,8 +22,6 @@ log = logging.getLogger(__name__)
 DEFAULT_SCENE_NAME = "An open roleplay scene"
 CUE_SPEAKER = "Director"
 CONTINUE_CUE = "(Continue your last message exactly where it stopped. Do not repeat any of it.)"
-ACTIVE_PLAYER_LINES = 60
-"""Players who spoke in this many recent lines get a `user_system` sheet in the prompt."""
 
 
 class Replies(ChannelMemory):
@@ -121,13 +121,22 @@ class Replies(ChannelMemory):
         )
 
     def _build(
-        self, persona: Persona, inputs: PromptInputs, dialect: Dialect, reply_tokens: int
+        self,
+        persona: Persona,
+        inputs: PromptInputs,
+        dialect: Dialect,
+        reply_tokens: int,
+        *,
+        shrink_from: int | None = None,
     ) -> BuiltPrompt:
+        """The prompt for `persona`; with `shrink_from`, at most 80 % of that many tokens."""
         budget = PromptBudget(
             context_tokens=self.config.context_tokens,
             reply_tokens=reply_tokens,
             history_tokens=self.config.history_tokens,
         )
+        if shrink_from is not None:
+            budget = budget.shrunk(shrink_from)
         return build_messages(
             persona,
             players=inputs.players,
@@ -136,6 +145,7 @@ class Replies(ChannelMemory):
             summary=inputs.summary,
             pins=inputs.pins,
             cast=inputs.cast,
+            notes=inputs.notes,
             dialect=dialect,
             budget=budget,
             estimator=self._estimator,
@@ -145,39 +155,66 @@ class Replies(ChannelMemory):
     async def _active_players(
         self, guild_id: int | None, history: Sequence[HistoryLine]
     ) -> tuple[PlayerSheet, ...]:
-        seen: dict[int, str] = {}
-        for line in history[-ACTIVE_PLAYER_LINES:]:
-            if line.kind is AuthorKind.HUMAN and line.user_id is not None:
-                seen[line.user_id] = line.speaker
+        """A sheet for every player in the history, in order of their first line there."""
         players: list[PlayerSheet] = []
-        for user_id, label in seen.items():
+        for user_id, label in players_in_order(history):
             sheet = await self._sheet(guild_id, user_id)
             players.append(sheet or PlayerSheet(user_id=user_id, name=label))
         return tuple(players)
 
     async def stream(self, turn: PreparedTurn) -> AsyncIterator[str | ChatResult]:
-        """Stream the model's reply; falls back to the flat dialect once if roles are refused."""
-        prompt = turn.prompt
-        if prompt.dialect != self._dialect.current:
-            prompt = self._build(
-                turn.persona, turn.inputs, self._dialect.current, turn.params.max_tokens
-            )
-        yielded = False
+        """Stream the model's clean reply through `stream_turn` (dialect choice and fallback,
+        the one-time recoveries, output cleaning); a reply cut by an error after text was
+        shown still gets its (estimated) usage recorded before the error goes on.
+        """
+        built: dict[tuple[Dialect, bool], BuiltPrompt] = {(turn.prompt.dialect, False): turn.prompt}
+        max_tokens = turn.params.max_tokens
+
+        def prompt_for(dialect: Dialect, shrink: bool) -> BuiltPrompt:
+            prompt = built.get((dialect, shrink))
+            if prompt is None:
+                if shrink:
+                    refused = prompt_for(dialect, False)
+                    limit = self.config.context_tokens - max_tokens
+                    self._estimator.learn_overflow(refused.raw_tokens, limit)
+                    prompt = self._build(
+                        turn.persona,
+                        turn.inputs,
+                        dialect,
+                        max_tokens,
+                        shrink_from=refused.estimated_tokens,
+                    )
+                else:
+                    prompt = self._build(turn.persona, turn.inputs, dialect, max_tokens)
+                built[(dialect, shrink)] = prompt
+            return prompt
+
+        def render(dialect: Dialect, shrink: bool) -> TurnRequest:
+            prompt = prompt_for(dialect, shrink)
+            return TurnRequest(prompt.messages, prompt.estimated_tokens, prompt.raw_tokens)
+
+        events = stream_turn(
+            self.llm,
+            render,
+            turn.params,
+            context_tokens=self.config.context_tokens,
+            cleaner=ReplyFilter(turn.prompt.persona_name, turn.prompt.speakers),
+            count_tokens=self._estimator.count,
+        )
         try:
-            async for event in self.llm.stream_chat(prompt.messages, turn.params):
-                yielded = yielded or isinstance(event, str)
-                yield event
+            async with aclosing(events):
+                async for event in events:
+                    yield event
         except LLMError as error:
-            if yielded or prompt.dialect == "flat" or not self._dialect.should_fall_back(error):
-                raise
-            log.warning("Provider refused M2-her's roleplay roles (%s); trying flat prompts", error)
-            flat = self._build(turn.persona, turn.inputs, "flat", turn.params.max_tokens)
-            remembered = False
-            async for event in self.llm.stream_chat(flat.messages, turn.params):
-                if not remembered:
-                    self._dialect.remember_flat()  # only once flat demonstrably works
-                    remembered = True
-                yield event
+            if error.partial and error.usage is not None:
+                await self._record_usage(
+                    guild_id=turn.guild_id,
+                    channel_id=turn.channel_id,
+                    user_id=turn.user_id,
+                    persona_id=turn.persona.id,
+                    usage=error.usage,
+                )
+            raise
 
     async def begin_reply(self, turn: PreparedTurn) -> int:
         """Create the reply's memory row (status streaming) before the first token shows."""
@@ -217,14 +254,16 @@ class Replies(ChannelMemory):
         if result is None or result.usage is None:
             return
         usage = result.usage
-        if usage.prompt_tokens > 0:
-            self._estimator.calibrate(turn.prompt.estimated_tokens, usage.prompt_tokens)
+        if usage.prompt_tokens > 0 and not usage.estimated:
+            raw = result.prompt_raw or turn.prompt.raw_tokens
+            self._estimator.calibrate(raw, usage.prompt_tokens)
         await self._record_usage(
             guild_id=turn.guild_id,
             channel_id=turn.channel_id,
             user_id=turn.user_id,
             persona_id=turn.persona.id,
             usage=usage,
+            flags=result.flags.ledger(),
         )
 
     async def prepare_continuation(
