@@ -135,7 +135,17 @@ class TokenEstimator:
         """Calibrated token estimate of `text`; `raw` is its stored raw estimate, if known."""
         if raw is None or raw <= 0:
             raw = self.estimate_raw(text)
-        return max(self.floor(text), math.ceil(raw * self._factor))
+        scaled = math.ceil(raw * self._factor)
+        if self.floor_free:
+            return scaled
+        return max(self.floor(text), scaled)
+
+    @property
+    def floor_free(self) -> bool:
+        """Whether `count` can skip the floor: every class rate is at or above the floor's
+        and the factor does not scale below it, so the raw estimate is never under it.
+        """
+        return self._factor >= 1 and self.ascii_rate * self.floor_ascii >= 1
 
     def estimate(self, text: str) -> int:
         """Calibrated token estimate of `text` (same as `count`)."""

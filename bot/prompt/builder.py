@@ -23,7 +23,7 @@ from typing import Literal
 from bot.models import AuthorKind, ChatMessage, Dialect, HistoryLine, Persona, PlayerSheet, Scene
 from bot.prompt.cuts import Cut, shorten
 from bot.prompt.examples import ExamplePair, parse_example_dialogue, resolve_macros
-from bot.prompt.history import HistoryPick, OocMode, flat_line, pick_history, render_history
+from bot.prompt.history import OocMode, flat_line, pick_history, render_history
 from bot.prompt.notes import NOTES_SPEAKER, ContextNote, notes_text
 from bot.prompt.system import (
     MEMORY_SPEAKER,
@@ -109,6 +109,15 @@ class _Fixed:
     notes: list[tuple[str, str]]
     flat: bool
     cuts: list[Cut] = field(default_factory=list)
+    _memo: dict[tuple[str, str | None], int] = field(default_factory=dict)
+
+    def tokens(self, content: str, name: str | None = None) -> int:
+        """`message_tokens`, remembered: the fit loop prices the same parts many times."""
+        key = (content, name)
+        cost = self._memo.get(key)
+        if cost is None:
+            cost = self._memo[key] = self.estimator.message_tokens(content, name)
+        return cost
 
     def scene_line(self) -> str:
         """The `group` content: "title — setting"."""
@@ -117,11 +126,11 @@ class _Fixed:
 
     def system_cost(self) -> int:
         """Tokens of the persona's system message."""
-        return self.estimator.message_tokens(native_system_text(self.persona), self.persona.name)
+        return self.tokens(native_system_text(self.persona), self.persona.name)
 
     def sheet_cost(self, sheet: _Sheet) -> int:
         """Tokens of one player's `user_system` message."""
-        return self.estimator.message_tokens(sheet.text, sheet.name) if sheet.kept else 0
+        return self.tokens(sheet.text, sheet.name) if sheet.kept else 0
 
     def memory(self) -> str:
         """The memory message's content ("" when there is neither summary nor pins)."""
@@ -133,7 +142,7 @@ class _Fixed:
 
     def cost(self) -> int:
         """Tokens of the whole fixed part, an upper bound for both dialects."""
-        count = self.estimator.message_tokens
+        count = self.tokens
         total = self.system_cost() + count(self.scene_line())
         total += sum(self.sheet_cost(sheet) for sheet in self.sheets)
         if memory := self.memory():
@@ -362,10 +371,26 @@ def build_messages(
         step=history_step,
     )
     kept_pairs = pairs[: pick.kept_examples]
-    messages, stable = _render(fixed, kept_pairs, pick, dialect)
-    messages, squeezed = _squeeze(messages, pick, fixed, kept_pairs, dialect, limit)
-    estimated = sum(estimator.message_tokens(m["content"], m.get("name")) for m in messages)
-    raw = sum(estimator.message_raw(m["content"], m.get("name")) for m in messages)
+    head, tail = _render_fixed(fixed, kept_pairs, dialect)
+    outside = [*head, *tail]
+    fixed_tokens = sum(estimator.message_tokens(m["content"], m.get("name")) for m in outside)
+    squeezed: list[Cut] = []
+    dropped = 0
+    while fixed_tokens + pick.tokens > limit and len(pick.lines) > 1:
+        pick.lines.pop()  # the per-part costs are upper bounds; this is a safety net
+        pick.tokens -= pick.costs.pop()
+        pick.raw -= pick.raws.pop()
+        dropped += 1
+    if dropped:
+        squeezed.append(Cut("history line", "", "dropped", 0, count=dropped))
+    messages = [*head, *render_history(pick.lines, dialect=dialect), *tail]
+    estimated = fixed_tokens + pick.tokens
+    if estimated > limit:
+        messages, more = _squeeze(messages, estimator, limit)
+        squeezed += more
+        estimated = sum(estimator.message_tokens(m["content"], m.get("name")) for m in messages)
+    raw = sum(estimator.message_raw(m["content"], m.get("name")) for m in outside) + pick.raw
+    stable = 1 if dialect == "flat" else len(head) - (1 if fixed.memory() else 0)
     speakers = {s.name for s in fixed.sheets} | set(persona_text.cast)
     speakers |= {speaker for role, speaker, _ in pick.lines if role == "user"}
     speakers |= {GENERIC_PLAYER, MEMORY_SPEAKER, NOTES_SPEAKER}
@@ -461,32 +486,31 @@ def _fit_fixed(
     return [*history[:newest], shortened, *history[newest + 1 :]]
 
 
-def _render(
-    fixed: _Fixed, pairs: Sequence[ExamplePair], pick: HistoryPick, dialect: Dialect
-) -> tuple[list[ChatMessage], int]:
-    """The messages in the documented order, and how many of them form the stable prefix."""
+def _render_fixed(
+    fixed: _Fixed, pairs: Sequence[ExamplePair], dialect: Dialect
+) -> tuple[list[ChatMessage], list[ChatMessage]]:
+    """The messages before the history (setup, samples, memory) and after it (notes)."""
     name = fixed.persona.name
     sheets = [sheet for sheet in fixed.sheets if sheet.kept]
     memory = fixed.memory()
     notes = fixed.notes_content()
     if dialect == "native":
-        messages: list[ChatMessage] = [
+        head: list[ChatMessage] = [
             {"role": "system", "name": name, "content": native_system_text(fixed.persona)}
         ]
-        messages += [{"role": "user_system", "name": s.name, "content": s.text} for s in sheets]
-        messages.append({"role": "group", "content": fixed.scene_line()})
+        head += [{"role": "user_system", "name": s.name, "content": s.text} for s in sheets]
+        head.append({"role": "group", "content": fixed.scene_line()})
         for pair in pairs:
-            messages.append(
+            head.append(
                 {"role": "sample_message_user", "name": GENERIC_PLAYER, "content": pair.user}
             )
-            messages.append({"role": "sample_message_ai", "name": name, "content": pair.ai})
-        stable = len(messages)
+            head.append({"role": "sample_message_ai", "name": name, "content": pair.ai})
         if memory:
-            messages.append({"role": "user", "name": MEMORY_SPEAKER, "content": memory})
-        messages += render_history(pick.lines, dialect="native")
-        if notes:
-            messages.append({"role": "user", "name": NOTES_SPEAKER, "content": notes})
-        return messages, stable
+            head.append({"role": "user", "name": MEMORY_SPEAKER, "content": memory})
+        tail: list[ChatMessage] = (
+            [{"role": "user", "name": NOTES_SPEAKER, "content": notes}] if notes else []
+        )
+        return head, tail
     examples = [flat_example_lines(GENERIC_PLAYER, p.user, name, p.ai) for p in pairs]
     system = flat_system_text(
         fixed.persona,
@@ -494,53 +518,34 @@ def _render(
         scene=fixed.scene_line(),
         examples=examples,
     )
-    messages = [{"role": "system", "content": system}]
+    head = [{"role": "system", "content": system}]
     if memory:
-        messages.append(flat_line("user", MEMORY_SPEAKER, memory))
-    messages += render_history(pick.lines, dialect="flat")
-    if notes:
-        messages.append(flat_line("user", NOTES_SPEAKER, notes))
-    return messages, 1
+        head.append(flat_line("user", MEMORY_SPEAKER, memory))
+    tail = [flat_line("user", NOTES_SPEAKER, notes)] if notes else []
+    return head, tail
 
 
 def _squeeze(
-    messages: list[ChatMessage],
-    pick: HistoryPick,
-    fixed: _Fixed,
-    pairs: Sequence[ExamplePair],
-    dialect: Dialect,
-    limit: int,
+    messages: list[ChatMessage], estimator: TokenEstimator, limit: int
 ) -> tuple[list[ChatMessage], list[Cut]]:
-    """Enforce the guarantee on the rendered request: if the estimate of what will really be
-    sent is over the limit (the per-part costs are upper bounds, so this is a safety net),
-    drop the oldest history, then cut the longest message.
+    """The last resort when even the persona core and the newest line are over the limit:
+    shorten the longest message until the request fits.
     """
-    estimator = fixed.estimator
     cuts: list[Cut] = []
 
     def total() -> int:
         return sum(estimator.message_tokens(m["content"], m.get("name")) for m in messages)
 
     over = total() - limit
-    dropped = 0
-    while over > 0 and len(pick.lines) > 1:
-        pick.lines.pop()
-        pick.tokens -= pick.costs.pop()
-        dropped += 1
-        messages, _ = _render(fixed, pairs, pick, dialect)
-        over = total() - limit
-    if dropped:
-        cuts.append(Cut("history line", "", "dropped", 0, count=dropped))
     for _ in range(_MAX_SQUEEZES):
         if over <= 0:
             break
         longest = max(range(len(messages)), key=lambda i: len(messages[i]["content"]))
         content = messages[longest]["content"]
         size = estimator.count(content)
-        short = shorten(content, max(0, size - over - 1), estimator)
-        messages[longest] = {**messages[longest], "content": short or "…"}
-        gain = size - estimator.count(short or "…")
-        cuts.append(Cut("message", messages[longest]["role"], "shortened", gain))
+        short = shorten(content, max(0, size - over - 1), estimator) or "…"
+        messages[longest] = {**messages[longest], "content": short}
+        cuts.append(Cut("message", messages[longest]["role"], "shortened", size - len(short)))
         over = total() - limit
     return messages, cuts
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -24,7 +25,10 @@ class HistoryPick:
     """`(role, name, text)` per kept line, newest first."""
     costs: list[int] = field(default_factory=list)
     """Estimated tokens of each kept line (its message's overhead on the newest of a run)."""
+    raws: list[int] = field(default_factory=list)
+    """The same, uncalibrated."""
     tokens: int = 0
+    raw: int = 0
     dropped: int = 0
     """Lines of `history` before the first one sent (OOC and blank lines included)."""
     kept_examples: int = 0
@@ -60,7 +64,10 @@ def pick_history(
     limit = min(room, cap)
     previous: tuple[str, str] | None = None
     names: dict[str, str] = {}
+    name_costs: dict[str, tuple[int, int]] = {}
     overhead = estimator.message_overhead
+    factor = estimator.factor
+    floor_free = estimator.floor_free
     indexes: list[int] = []
     first_unfit = -1
     for index in range(len(history) - 1, -1, -1):
@@ -79,9 +86,20 @@ def pick_history(
             if name is None:
                 name = names[line.speaker] = sanitize_speaker_name(line.speaker)
             key = ("user", name)
-        raw = line.tokens if not line.ooc else 0
-        cost = estimator.count(text, raw)
-        cost += 1 if key == previous else overhead + estimator.count(key[1]) + 1
+        raw = line.tokens if line.tokens > 0 and not line.ooc else estimator.estimate_raw(text)
+        cost = math.ceil(raw * factor)
+        if not floor_free:
+            cost = max(cost, estimator.floor(text))
+        if key == previous:
+            cost, raw = cost + 1, raw + 1
+        else:
+            named = name_costs.get(key[1])
+            if named is None:
+                named = name_costs[key[1]] = (
+                    estimator.count(key[1]) + 1,
+                    estimator.estimate_raw(key[1]) + 1,
+                )
+            cost, raw = cost + overhead + named[0], raw + overhead + named[1]
         if len(pick.lines) == keep_recent and reserved < 0:
             reserved = _reserve_examples(pick, example_costs, room)
             limit = min(room - reserved, cap)
@@ -89,8 +107,10 @@ def pick_history(
             first_unfit = index
             break
         pick.tokens += cost
+        pick.raw += raw
         pick.lines.append((*key, text))
         pick.costs.append(cost)
+        pick.raws.append(raw)
         indexes.append(index)
         previous = key
     if reserved < 0:
@@ -106,6 +126,7 @@ def pick_history(
             indexes.pop()
             pick.lines.pop()
             pick.tokens -= pick.costs.pop()
+            pick.raw -= pick.raws.pop()
         pick.dropped = start
     return pick
 
