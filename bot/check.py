@@ -8,6 +8,7 @@ import httpx
 
 from bot.cards import load_personas_dir
 from bot.config import Settings
+from bot.llm import DialectPolicy, StateStore, as_state_store
 from bot.memory import StoreError, open_store
 
 EXIT_OK = 0
@@ -52,15 +53,29 @@ async def run_check(settings: Settings) -> int:
             async with store:
                 stats = await store.stats()
                 broken = await store.integrity_check()
+                dialect = await _dialect_choice(settings, as_state_store(store))
             details = ", ".join(f"{key} {value}" for key, value in stats.items())
             _say(f"database: ok ({details})")
             for line in broken:
                 problems += 1
                 _say(f"  ! {line}")
+            _say(f"dialect choice: {dialect}")
 
     problems += await _check_cogs(settings)
     _say("check: all good" if problems == 0 else f"check: {problems} problem(s) found")
     return EXIT_OK if problems == 0 else EXIT_PROBLEMS
+
+
+async def _dialect_choice(settings: Settings, state: StateStore | None) -> str:
+    """The stored dialect choice for the configured provider and model, in words."""
+    policy = DialectPolicy(
+        settings.llm_dialect, key=f"{settings.llm_provider}:{settings.llm_model}"
+    )
+    policy.attach(state)
+    await policy.load()
+    if state is None:
+        return f"{policy.describe()} (this memory cannot store the choice yet)"
+    return policy.describe()
 
 
 async def _check_cogs(settings: Settings) -> int:

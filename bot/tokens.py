@@ -199,8 +199,8 @@ class TokenEstimator:
     def describe(self) -> str:
         """The calibration in words, for the prompt inspector."""
         if not self._samples:
-            return "not calibrated yet (conservative rates)"
-        return f"×{self._factor:.2f} from the last {len(self._samples)} request(s)"
+            return "not calibrated yet, counting conservatively"
+        return f"calibrated ×{self._factor:.2f} from the last {len(self._samples)} request(s)"
 
 
 @dataclass(frozen=True, slots=True)

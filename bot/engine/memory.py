@@ -61,6 +61,11 @@ class ChannelMemory:
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         """This process's name on turn leases."""
 
+    @property
+    def estimator(self) -> TokenEstimator:
+        """The token estimator, calibrated for this client's provider and model."""
+        return self._estimator
+
     async def channel(self, channel_id: int) -> ChannelConfig | None:
         """The channel's roleplay configuration (cached), or None if never configured."""
         if channel_id in self._channels:

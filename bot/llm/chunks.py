@@ -19,6 +19,7 @@ def parse_usage(raw: Mapping[str, Any]) -> Usage:
         prompt_tokens=_int(raw.get("prompt_tokens")),
         completion_tokens=_int(raw.get("completion_tokens")),
         cached_tokens=_int(cached),
+        cached_reported=isinstance(cached, int) and not isinstance(cached, bool),
         cost_usd=_float(cost),
     )
 

@@ -78,6 +78,8 @@ class Usage:
     """OpenRouter's `usage.cost`; MiniMax does not report money."""
     estimated: bool = False
     """Our estimate, not the provider's count (a reply cut before the provider reported)."""
+    cached_reported: bool = False
+    """Whether the provider said how many prompt tokens came from its cache."""
 
     @property
     def total_tokens(self) -> int:

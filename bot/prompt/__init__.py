@@ -3,7 +3,7 @@ the reply that comes back.
 """
 
 from bot.prompt.builder import BuiltPrompt, build_messages
-from bot.prompt.cuts import Cut, shorten
+from bot.prompt.cuts import Cut, shorten, summarize_cuts
 from bot.prompt.examples import ExamplePair, parse_example_dialogue, resolve_macros
 from bot.prompt.notes import NOTES_SPEAKER, ContextNote
 from bot.prompt.players import players_in_order
@@ -21,4 +21,5 @@ __all__ = [
     "players_in_order",
     "resolve_macros",
     "shorten",
+    "summarize_cuts",
 ]

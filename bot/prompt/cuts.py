@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.text import cut_at_grapheme
 from bot.tokens import TokenEstimator
 
-__all__ = ["ELLIPSIS", "Cut", "shorten"]
+__all__ = ["ELLIPSIS", "Cut", "shorten", "summarize_cuts"]
 
 ELLIPSIS = "…"
 _WORD_SEARCH = 0.2
@@ -35,6 +36,26 @@ class Cut:
         if self.label:
             what = f"{what} {self.label}"
         return f"{what} {self.action} (~{self.tokens:,} tokens)"
+
+
+def summarize_cuts(cuts: Sequence[Cut], *, names: int = 3) -> list[str]:
+    """One line per kind of cut, e.g. "sheet of dropped: 31 (Bob, Ann, Cy, …), ~60,000
+    tokens", in the order they were first made (the trim order).
+    """
+    groups: dict[tuple[str, str], list[Cut]] = {}
+    for cut in cuts:
+        groups.setdefault((cut.part, cut.action), []).append(cut)
+    lines = []
+    for (part, action), group in groups.items():
+        count = sum(cut.count for cut in group)
+        labels = [cut.label for cut in group if cut.label]
+        shown = ", ".join(labels[:names]) + (", …" if len(labels) > names else "")
+        tokens = sum(cut.tokens for cut in group)
+        what = f"{part} {action}" + (f": {count}" if count > 1 else "")
+        if shown:
+            what += f" ({shown})"
+        lines.append(f"{what}, ~{tokens:,} tokens")
+    return lines
 
 
 def shorten(

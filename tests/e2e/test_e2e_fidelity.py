@@ -41,17 +41,19 @@ async def test_an_outage_answers_one_turn_flat_and_the_next_turn_is_native_again
 
 
 async def test_native_failing_turn_after_turn_sticks_to_flat(tmp_path):
-    async with FakeModelServer(roles_fail_with_500=True) as model:
-        async with running_scene(tmp_path, model=model, llm_provider="minimax") as scene:
-            await scene.enable(cast=("narrator",))
-            for turn in range(1, 4):
-                await scene.say(scene.alice, f"Narrator, turn {turn}?")
-                await scene.wait_for_reply(f"turn {turn}?", count=turn)
-            assert scene.services.llm.dialect.current == "flat"
-            sent = len(model.requests)
-            await scene.say(scene.alice, "Narrator, turn 4?")
-            await scene.wait_for_reply("turn 4?", count=4)
-            assert len(model.requests) == sent + 1 and not native(model.requests[-1])
+    async with (
+        FakeModelServer(roles_fail_with_500=True) as model,
+        running_scene(tmp_path, model=model, llm_provider="minimax") as scene,
+    ):
+        await scene.enable(cast=("narrator",))
+        for turn in range(1, 4):
+            await scene.say(scene.alice, f"Narrator, turn {turn}?")
+            await scene.wait_for_reply(f"turn {turn}?", count=turn)
+        assert scene.services.llm.dialect.current == "flat"
+        sent = len(model.requests)
+        await scene.say(scene.alice, "Narrator, turn 4?")
+        await scene.wait_for_reply("turn 4?", count=4)
+        assert len(model.requests) == sent + 1 and not native(model.requests[-1])
 
 
 async def test_an_over_length_refusal_shrinks_the_prompt_once_in_the_same_dialect(tmp_path):
@@ -98,15 +100,17 @@ async def test_a_reply_blocked_twice_tells_the_players(tmp_path):
 
 
 async def test_invisible_characters_are_stripped_and_the_request_sent_once_more(tmp_path):
-    async with FakeModelServer(rejects_invisible=True) as model:
-        async with running_scene(tmp_path, model=model, llm_provider="minimax") as scene:
-            await scene.enable(cast=("narrator",))
-            await scene.say(scene.alice, "Narrator, my family 👨\u200d👩\u200d👧 waits.")
-            reply = await scene.wait_for_reply("Echo:")
-            assert "⚠️" not in reply.content
-            assert len(model.requests) == 2
-            last = model.requests[-1].messages[-1]["content"]
-            assert last == "Narrator, my family 👨👩👧 waits."
+    async with (
+        FakeModelServer(rejects_invisible=True) as model,
+        running_scene(tmp_path, model=model, llm_provider="minimax") as scene,
+    ):
+        await scene.enable(cast=("narrator",))
+        await scene.say(scene.alice, "Narrator, my family 👨\u200d👩\u200d👧 waits.")
+        reply = await scene.wait_for_reply("Echo:")
+        assert "⚠️" not in reply.content
+        assert len(model.requests) == 2
+        last = model.requests[-1].messages[-1]["content"]
+        assert last == "Narrator, my family 👨👩👧 waits."
 
 
 async def test_a_rate_limit_body_served_as_an_event_stream_reads_as_busy(tmp_path):

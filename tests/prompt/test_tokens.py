@@ -125,7 +125,7 @@ def test_calibration_ignores_nonsense(raw, reported):
     estimator = TokenEstimator()
     estimator.calibrate(raw, reported)
     assert estimator.factor == 1.0
-    assert estimator.describe() == "not calibrated yet (conservative rates)"
+    assert estimator.describe() == "not calibrated yet, counting conservatively"
 
 
 def test_an_overflow_refusal_raises_the_estimate_at_once():
