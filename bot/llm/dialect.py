@@ -25,6 +25,7 @@ from bot.llm.errors import (
     BadRequestError,
     InvisibleCharactersError,
     LLMError,
+    LLMTimeoutError,
     OutputFilteredError,
     PromptTooLongError,
     RateLimitedError,
@@ -82,6 +83,8 @@ def failure_kind(
         return "refusal" if _ROLE_WORDS.search(error.message) else "bad_request"
     if isinstance(error, RateLimitedError):
         return "other"  # flat would be rate limited just the same
+    if isinstance(error, LLMTimeoutError) and error.phase == "total":
+        return "other"  # the turn's time is used up; a flat try would start it over
     if isinstance(error, RetryableError):
         return "transient"
     return "other"

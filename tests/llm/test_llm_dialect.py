@@ -46,6 +46,7 @@ class Clock:
         (TransientError("unknown error, 999 (1000)", status=500), "transient"),
         (TransientError("model down", status=502), "transient"),
         (LLMTimeoutError("no data for 30 s", phase="idle"), "transient"),
+        (LLMTimeoutError("no complete reply within 120 s", phase="total"), "other"),
         (StreamInterruptedError("connection lost"), "transient"),
         (RateLimitedError("rate limit", code=1002), "other"),
         (RateLimitedError("token limit", code=1039), "other"),
