@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Mapping
 
 import httpx
 
 from bot.cards import PersonaFolderError, load_personas_dir
 from bot.config import Settings
+from bot.llm import DialectPolicy, MemoryStateStore
 from bot.memory import StoreError, inspect_database
 
 EXIT_OK = 0
@@ -44,17 +46,19 @@ async def run_check(settings: Settings) -> int:
     if settings.uses_postgres:
         _say("database: PostgreSQL URL set (not contacted offline; checked at start)")
     else:
-        problems += await _check_database(settings.database)
+        problems += await _check_database(settings)
 
     problems += await _check_cogs(settings)
     _say("check: all good" if problems == 0 else f"check: {problems} problem(s) found")
     return EXIT_OK if problems == 0 else EXIT_PROBLEMS
 
 
-async def _check_database(target: str) -> int:
-    """Report the database's schema, reading it without creating or changing anything."""
+async def _check_database(settings: Settings) -> int:
+    """Report the database's schema and the stored dialect choice, reading the database
+    without creating or changing anything.
+    """
     try:
-        state = await inspect_database(target)
+        state = await inspect_database(settings.database)
     except StoreError as error:
         _say(f"database: ! {error}")
         return 1
@@ -75,7 +79,20 @@ async def _check_database(target: str) -> int:
         _say(f"database: {state.location}: schema v{state.version}, up to date")
     for problem in state.problems:
         _say(f"  ! {problem}")
+    _say(f"dialect choice: {await _dialect_choice(settings, state.runtime_state)}")
     return len(state.problems)
+
+
+async def _dialect_choice(settings: Settings, stored: Mapping[str, str]) -> str:
+    """The stored dialect choice for the configured provider and model, in words."""
+    policy = DialectPolicy(
+        settings.llm_dialect, key=f"{settings.llm_provider}:{settings.llm_model}"
+    )
+    state = MemoryStateStore()
+    state.values.update(stored)
+    policy.attach(state)
+    await policy.load()
+    return policy.describe()
 
 
 async def _check_cogs(settings: Settings) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import discord
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from bot.config import Settings
 from bot.log import setup_logging
@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot (the default)")
     sub.add_parser("check", help="validate settings, personas and the database offline")
+    sub.add_parser(
+        "probe", help="send a few tokens to the model provider and report what it accepts"
+    )
     sync = sub.add_parser("sync", help="sync slash commands with Discord")
     sync.add_argument("--guild", type=int, default=None, help="sync to one guild only (dev)")
     migrate = sub.add_parser(
@@ -45,9 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_settings() -> Settings:
+PROBE_DISCORD_TOKEN = SecretStr("not-needed-for-probe")
+"""The probe talks only to the model provider; it runs before Discord is set up."""
+
+
+def load_settings(*, need_discord: bool = True) -> Settings:
     """Read settings, or exit with one line naming every variable to fix (exit code 2)."""
     try:
+        if not need_discord:
+            return Settings(discord_token=PROBE_DISCORD_TOKEN)  # type: ignore[call-arg]
         return Settings()  # type: ignore[call-arg]  # required fields come from the environment
     except ValidationError as error:
         env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
@@ -63,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.migrate_db import run_migration
 
         return asyncio.run(run_migration(args.source, args.target, replace=args.replace))
-    settings = load_settings()
+    settings = load_settings(need_discord=command != "probe")
     secrets = (settings.discord_token.get_secret_value(), settings.llm_api_key.get_secret_value())
     setup_logging(settings.log_level, secrets=secrets, log_format=settings.log_format)
     try:
@@ -71,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.check import run_check
 
             return asyncio.run(run_check(settings))
+        if command == "probe":
+            from bot.probe import run_probe
+
+            return asyncio.run(run_probe(settings))
         if command == "sync":
             return asyncio.run(_sync(settings, args.guild))
         return asyncio.run(_run(settings))

@@ -8,9 +8,11 @@ from bot.llm.errors import (
     AuthError,
     BadRequestError,
     InputFilteredError,
+    InvisibleCharactersError,
     LLMError,
     LLMTimeoutError,
     OutputFilteredError,
+    PromptTooLongError,
     QuotaExceededError,
     RateLimitedError,
     StreamInterruptedError,
@@ -70,6 +72,16 @@ def describe_error(error: BaseException) -> str:
         return "The model took too long to answer — press Retry." + interrupted
     if isinstance(error, StreamInterruptedError):
         return "The connection to the model dropped (interrupted) — press Retry." + interrupted
+    if isinstance(error, PromptTooLongError):
+        return (
+            "The model found the scene too long even after trimming — press Retry; an admin "
+            "can see what is sent with `/debug prompt`."
+        )
+    if isinstance(error, InvisibleCharactersError):
+        return (
+            "The provider refused invisible characters in the scene even after they were "
+            "removed — an admin can check the logs."
+        )
     if isinstance(error, BadRequestError):
         return "The model refused the request as malformed — an admin can check the logs."
     if isinstance(error, LLMError):

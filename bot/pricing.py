@@ -56,3 +56,9 @@ def resolve_cost(
     if provider_cost is not None:
         return provider_cost
     return request_cost(prompt_tokens, completion_tokens, cached_tokens, prices)
+
+
+def cache_savings(cached_tokens: int, prices: Prices = M2HER_PRICES) -> float:
+    """Dollars saved because `cached_tokens` were read from the provider's cache."""
+    saved = prices.input_per_million - prices.cached_input_per_million
+    return max(0, cached_tokens) * saved / 1_000_000

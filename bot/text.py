@@ -12,6 +12,7 @@ from itertools import accumulate
 
 __all__ = [
     "CJK_CHARS",
+    "cut_at_grapheme",
     "is_cjk_char",
     "is_ooc",
     "neutralize_mass_mentions",
@@ -20,6 +21,7 @@ __all__ = [
     "sanitize_webhook_name",
     "split_for_discord",
     "strip_invisible",
+    "strip_invisible_strict",
 ]
 
 _EMOJI_BEFORE = "#*0-9\u00a9\u00ae\u203c-\u3299\U0001f000-\U0001faff"
@@ -45,6 +47,53 @@ def strip_invisible(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _INVISIBLE.sub("", text)
+
+
+class _StrictDrops(dict[int, str | None]):
+    """`str.translate` table deleting every format, control, private-use, surrogate and
+    unassigned code point and every variation selector (newlines and tabs stay).
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        category = unicodedata.category(char)
+        drop = (category[0] == "C" and char not in "\n\t") or (
+            "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef"
+        )
+        value = None if drop else char
+        if len(self) < 65_536:
+            self[code] = value
+        return value
+
+
+_STRICT_DROPS = _StrictDrops()
+_STACKED_MARKS = re.compile(
+    "([\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{2})"
+    "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
+)
+
+
+def strip_invisible_strict(text: str) -> str:
+    """What MiniMax gets after refusing a request for invisible characters (code 1042).
+
+    Beyond `strip_invisible`: every format character (joiners inside emoji too), control,
+    private-use and unassigned code point and variation selector goes, and stacks of
+    combining diacritics ("zalgo") are cut to two per letter.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    text = strip_invisible(text).translate(_STRICT_DROPS)
+    return _STACKED_MARKS.sub(r"\1", text)
+
+
+def cut_at_grapheme(text: str, index: int) -> int:
+    """The largest cut position <= `index` that does not split a character sequence
+    (combining marks, emoji joiners, variation selectors and skin tones stay with their base).
+    """
+    index = max(0, min(index, len(text)))
+    while 0 < index < len(text) and not _grapheme_boundary(text[index - 1], text[index]):
+        index -= 1
+    return index
 
 
 CJK_CHARS = re.compile(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,8 +17,11 @@ from bot.budget import utc_day_start
 from bot.engine import PreparedTurn
 from bot.errors import UserFacingError
 from bot.llm import LLMClient
-from bot.memory import GuildSettings, UsageReport
+from bot.memory import GuildSettings, UsageReport, UsageTotals
+from bot.pricing import cache_savings
+from bot.prompt import summarize_cuts
 from bot.reports import format_usd, request_json, request_preview, totals_row, usage_rows
+from bot.tokens import TokenEstimator
 from bot.ui.scene_views import Interaction, cast_persona_choices
 
 if TYPE_CHECKING:
@@ -38,23 +42,54 @@ def request_payload(llm: LLMClient, turn: PreparedTurn) -> dict[str, Any]:
     return llm.request_body(turn.prompt.messages, turn.params)
 
 
-def describe_turn(turn: PreparedTurn, llm: LLMClient) -> str:
-    """The inspector's headline: who, where to, dialect, tokens and what was left out."""
+def describe_turn(
+    turn: PreparedTurn, llm: LLMClient, estimator: TokenEstimator | None = None
+) -> str:
+    """The inspector's headline: who, where to, dialect, tokens, cache and what was cut."""
     prompt = turn.prompt
     params = turn.params
+    calibration = f" (estimate {estimator.describe()})" if estimator is not None else ""
     lines = [
         f"🔎 **Next request for {turn.persona.name}** → `POST {llm.url}` (model `{llm.model}`)",
-        f"Dialect **{prompt.dialect}** · about **{prompt.estimated_tokens:,} tokens** (estimate) · "
-        f"{len(prompt.messages)} messages",
+        f"Dialect **{prompt.dialect}** · {llm.dialect.describe()}",
+        f"About **{prompt.estimated_tokens:,} tokens** of {prompt.budget_tokens:,} allowed"
+        f"{calibration} · {len(prompt.messages)} messages · "
+        f"cacheable prefix: {prompt.stable_messages} message(s), "
+        f"{prefix_share(turn):.0%} of the request",
         f"History: {prompt.kept_history} line(s) kept, {prompt.dropped_history} dropped for the "
         f"budget · {prompt.dropped_examples} example(s) dropped · max_tokens {params.max_tokens}, "
         f"temperature {params.temperature:g}, top_p {params.top_p:g}",
     ]
+    cuts = summarize_cuts(prompt.cuts)
+    if cuts:
+        shown = cuts[:6] + ([f"… {len(cuts) - 6} more"] if len(cuts) > 6 else [])
+        lines.append("✂️ Cut to fit the window: " + "; ".join(shown))
     if prompt.ends_on_own_turn:
         lines.append(
             f"⚠️ The newest line is {turn.persona.name}'s own, so it waits for someone else."
         )
     return "\n".join(lines)
+
+
+def prefix_share(turn: PreparedTurn) -> float:
+    """The share of the request's bytes that stays the same from turn to turn."""
+    messages = turn.prompt.messages
+    whole = len(json.dumps(messages, ensure_ascii=False).encode())
+    stable = len(json.dumps(messages[: turn.prompt.stable_messages], ensure_ascii=False).encode())
+    return stable / whole if whole else 0.0
+
+
+def cache_line(periods: list[tuple[str, UsageTotals]]) -> str:
+    """How much prompt input the provider served from its cache, and what that saved."""
+    parts = []
+    for name, totals in periods:
+        if totals.prompt_tokens <= 0:
+            parts.append(f"{name} —")
+            continue
+        share = totals.cached_tokens / totals.prompt_tokens
+        saved = format_usd(cache_savings(totals.cached_tokens))
+        parts.append(f"{name} {share:.0%} (saved {saved})")
+    return "🗄️ Prompt tokens served from the provider's cache: " + " | ".join(parts)
 
 
 def budget_line(settings: GuildSettings, spent_today: float) -> str:
@@ -127,7 +162,7 @@ class Admin(commands.Cog):
         if turn is None:
             raise UserFacingError(f"There is no persona `{persona[:80]}` in this server.")
         payload = request_payload(self.llm, turn)
-        header = describe_turn(turn, self.llm)
+        header = describe_turn(turn, self.llm, self.runtime.memory.estimator)
         room = MESSAGE_LIMIT - len(header) - len("\n```json\n\n```")
         preview = request_preview(payload, room)
         attachment = discord.File(
@@ -172,6 +207,7 @@ class Admin(commands.Cog):
             title="💰 Model use in this server",
             description=(
                 f"{totals_row([(n, r.total) for n, r in reports])}\n"
+                f"{cache_line([(n, r.total) for n, r in reports])}\n"
                 f"{budget_line(settings, reports[0][1].total.cost_usd)}"
             ),
         )

@@ -383,8 +383,12 @@ class SceneMemory:
         user_id: int | None,
         persona_id: str | None,
         usage: Usage,
+        flags: str = "",
     ) -> None:
-        """Add one request to the usage ledger (the store prices it if the provider did not)."""
+        """Add one request to the usage ledger (the store prices it if the provider did not).
+
+        `flags` are the provider's content flags (`ContentFlags.ledger()`).
+        """
         await self.store.record_usage(
             UsageRecord(
                 guild_id=guild_id or 0,
@@ -395,6 +399,7 @@ class SceneMemory:
                 completion_tokens=usage.completion_tokens,
                 cached_tokens=usage.cached_tokens,
                 cost_usd=usage.cost_usd,
+                flags=flags,
             )
         )
 

@@ -33,7 +33,7 @@ from bot.engine.stage import Stage
 from bot.engine.turns import TurnBuilder
 from bot.engine.types import EngineConfig, PreparedTurn
 from bot.errors import AdminAlert
-from bot.llm import LLMClient, SamplingParams
+from bot.llm import LLMClient, SamplingParams, as_state_store
 from bot.memory import ChannelConfig, MessageRecord, Store, Summary
 from bot.metrics import MetricsSink, NoMetrics
 from bot.models import Persona, PlayerSheet
@@ -65,9 +65,10 @@ class SceneRuntime:
         self.llm = llm
         self.personas = personas
         self.config = config
-        memory = SceneMemory(
-            store=store, personas=personas, config=config, estimator=estimator or TokenEstimator()
-        )
+        # The dialect choice survives restarts in the memory's runtime state.
+        llm.dialect.attach(as_state_store(store))
+        estimator = estimator or TokenEstimator(key=llm.dialect.key)
+        memory = SceneMemory(store=store, personas=personas, config=config, estimator=estimator)
         self.memory = memory
         self._folding = Folding(memory, llm)
         leases = TurnLeases(memory, shared=config.shared_store)

@@ -10,14 +10,12 @@ from bot.llm import SamplingParams
 from bot.llm.dialect import DialectPolicy
 from bot.memory import ChannelConfig
 from bot.models import AuthorKind, Dialect, HistoryLine, Persona, PlayerSheet, Scene
-from bot.prompt import BuiltPrompt, build_messages
+from bot.prompt import BuiltPrompt, build_messages, players_in_order
 from bot.tokens import PromptBudget
 
 DEFAULT_SCENE_NAME = "An open roleplay scene"
 CUE_SPEAKER = "Director"
 CONTINUE_CUE = "(Continue your last message exactly where it stopped. Do not repeat any of it.)"
-ACTIVE_PLAYER_LINES = 60
-"""Players who spoke in this many recent lines get a `user_system` sheet in the prompt."""
 
 
 class TurnBuilder:
@@ -110,15 +108,25 @@ class TurnBuilder:
         )
 
     def build(
-        self, persona: Persona, inputs: PromptInputs, dialect: Dialect, reply_tokens: int
+        self,
+        persona: Persona,
+        inputs: PromptInputs,
+        dialect: Dialect,
+        reply_tokens: int,
+        *,
+        shrink_from: int | None = None,
     ) -> BuiltPrompt:
-        """Render the prompt of a turn in one dialect."""
+        """Render the prompt of a turn in one dialect; with `shrink_from`, at most 80 % of
+        that many tokens (after an over-length refusal).
+        """
         config = self._memory.config
         budget = PromptBudget(
             context_tokens=config.context_tokens,
             reply_tokens=reply_tokens,
             history_tokens=config.history_tokens,
         )
+        if shrink_from is not None:
+            budget = budget.shrunk(shrink_from)
         return build_messages(
             persona,
             players=inputs.players,
@@ -127,6 +135,7 @@ class TurnBuilder:
             summary=inputs.summary,
             pins=inputs.pins,
             cast=inputs.cast,
+            notes=inputs.notes,
             dialect=dialect,
             budget=budget,
             estimator=self._memory.estimator,
@@ -136,12 +145,11 @@ class TurnBuilder:
     async def _active_players(
         self, guild_id: int | None, history: Sequence[HistoryLine]
     ) -> tuple[PlayerSheet, ...]:
-        seen: dict[int, str] = {}
-        for line in history[-ACTIVE_PLAYER_LINES:]:
-            if line.kind is AuthorKind.HUMAN and line.user_id is not None:
-                seen[line.user_id] = line.speaker
+        """A sheet for every player in the history, in order of their first line there (the
+        list only grows at its end between folds, so the cached prefix holds).
+        """
         players: list[PlayerSheet] = []
-        for user_id, label in seen.items():
+        for user_id, label in players_in_order(history):
             sheet = await self._memory.sheet(guild_id, user_id)
             players.append(sheet or PlayerSheet(user_id=user_id, name=label))
         return tuple(players)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from bot.llm import SamplingParams
 from bot.models import HistoryLine, Persona, PlayerSheet, Scene
-from bot.prompt import BuiltPrompt
+from bot.prompt import BuiltPrompt, ContextNote
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,8 @@ class PromptInputs:
     history: tuple[HistoryLine, ...]
     ooc: Literal["drop", "mark"] = "drop"
     """Out-of-character lines: left out, or kept and marked."""
+    notes: tuple[ContextNote, ...] = ()
+    """Per-turn context (lore, recall) for the request's final "Scene notes" message."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.llm.classify import Redact, build_error, error_from_payload
-from bot.llm.errors import LLMError, OutputFilteredError, TransientError
-from bot.llm.types import Usage
+from bot.llm.errors import InputFilteredError, LLMError, OutputFilteredError, TransientError
+from bot.llm.types import ContentFlags, Usage
 
 
 def parse_usage(raw: Mapping[str, Any]) -> Usage:
@@ -19,6 +19,7 @@ def parse_usage(raw: Mapping[str, Any]) -> Usage:
         prompt_tokens=_int(raw.get("prompt_tokens")),
         completion_tokens=_int(raw.get("completion_tokens")),
         cached_tokens=_int(cached),
+        cached_reported=isinstance(cached, int) and not isinstance(cached, bool),
         cost_usd=_float(cost),
     )
 
@@ -33,18 +34,29 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def parse_flags(payload: Mapping[str, Any]) -> ContentFlags:
+    """MiniMax's `input_sensitive`/`output_sensitive` flags (and their types) in a chunk."""
+    input_type = output_type = None
+    if payload.get("input_sensitive") is True:
+        input_type = _int(payload.get("input_sensitive_type"))
+    if payload.get("output_sensitive") is True:
+        output_type = _int(payload.get("output_sensitive_type"))
+    return ContentFlags(input_type, output_type)
+
+
 class StreamState:
     """What one attempt has received so far; `feed` each chunk, in order.
 
     Works for both providers: OpenRouter's usage-only last chunk, MiniMax's final aggregate
     (`object: "chat.completion"`, whose text repeats the deltas and is therefore never
-    appended) and every in-band error shape (`error`, `base_resp`, the sensitivity flags,
-    `finish_reason: "error"`).
+    appended) and every in-band error shape (`error`, `base_resp`, `finish_reason: "error"`).
+    Content-filter flags are collected in `flags`, not raised: see `blocked`.
     """
 
     __slots__ = (
         "ended",
         "finish_reason",
+        "flags",
         "parts",
         "provider",
         "redact",
@@ -64,6 +76,7 @@ class StreamState:
         """True once nothing more will follow ([DONE] or MiniMax's aggregate)."""
         self.retry_after: float | None = None
         """The response's `Retry-After`, given to in-band errors."""
+        self.flags = ContentFlags()
 
     @property
     def partial(self) -> bool:
@@ -86,6 +99,8 @@ class StreamState:
         )
         if error is not None:
             raise error
+        if chunk.get("input_sensitive") is True or chunk.get("output_sensitive") is True:
+            self.flags = self.flags.merge(parse_flags(chunk))
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             self.usage = parse_usage(usage)
@@ -111,7 +126,11 @@ class StreamState:
                 )
             raise error or self._error(TransientError, "stream ended with finish_reason error")
         if finish == "content_filter":
-            raise self._error(OutputFilteredError, "reply stopped by the content filter")
+            self.flags = self.flags.merge(ContentFlags(output_type=0))
+            if not self.parts:
+                raise self._error(OutputFilteredError, "the reply was blocked by the filter")
+            self.finish_reason = finish
+            return ""
         delta = choice.get("delta")
         content = delta.get("content") if isinstance(delta, dict) else None
         text = content if isinstance(content, str) else ""
@@ -120,6 +139,14 @@ class StreamState:
         if isinstance(finish, str) and finish:
             self.finish_reason = finish
         return text
+
+    def blocked(self) -> LLMError | None:
+        """The error a flagged reply without any text stands for (None if not blocked)."""
+        if not self.flags or self.parts:
+            return None
+        if self.flags.input_type is not None:
+            return self._error(InputFilteredError, f"no reply: {self.flags.describe()}")
+        return self._error(OutputFilteredError, f"no reply: {self.flags.describe()}")
 
     def _error(self, cls: type[LLMError], detail: str) -> LLMError:
         return build_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -9,9 +10,11 @@ from bot.llm.errors import (
     AuthError,
     BadRequestError,
     InputFilteredError,
+    InvisibleCharactersError,
     LLMError,
     LLMTimeoutError,
     OutputFilteredError,
+    PromptTooLongError,
     QuotaExceededError,
     RateLimitedError,
     TransientError,
@@ -32,7 +35,7 @@ MINIMAX_CODES: Mapping[int, type[LLMError]] = {
     1033: TransientError,
     1039: RateLimitedError,
     1041: RateLimitedError,
-    1042: BadRequestError,
+    1042: InvisibleCharactersError,
     2013: BadRequestError,
     2045: RateLimitedError,
     2049: AuthError,
@@ -61,6 +64,19 @@ _NAMED_CODES: Mapping[str, type[LLMError]] = {
 
 Redact = Callable[[str], str]
 
+_TOO_LONG = re.compile(
+    r"context[ _-]?(length|window|size)|maximum context|too many tokens|prompt is too long"
+    r"|(input|prompt|request)[^.]{0,40}too long|exceeds?[^.]{0,40}(context|token)"
+    r"|token limit|max(imum)?[ _-]?tokens?[^.]{0,20}exceed",
+    re.IGNORECASE,
+)
+"""What refusals of an over-long prompt say (OpenAI-style, OpenRouter, MiniMax)."""
+
+
+def says_too_long(detail: str) -> bool:
+    """Whether an error message says the prompt does not fit the context window."""
+    return _TOO_LONG.search(detail) is not None
+
 
 def class_for_status(status: int, *, moderation: bool = False) -> type[LLMError]:
     """The error class of an HTTP error status (OpenRouter's table, used for both providers)."""
@@ -74,6 +90,8 @@ def class_for_status(status: int, *, moderation: bool = False) -> type[LLMError]
         return LLMTimeoutError
     if status in (429, 503):
         return RateLimitedError
+    if status == 413:
+        return PromptTooLongError
     if 400 <= status < 500:
         return BadRequestError
     return TransientError
@@ -117,8 +135,9 @@ def error_from_payload(
 ) -> LLMError | None:
     """The error a JSON body or chunk reports, or None if it reports none.
 
-    Understands OpenRouter's `error` object, MiniMax's `base_resp` and its
-    `input_sensitive`/`output_sensitive` flags, in both error bodies and stream chunks.
+    Understands OpenRouter's `error` object and MiniMax's `base_resp`, in both error
+    bodies and stream chunks. MiniMax's `input_sensitive`/`output_sensitive` flags are not
+    errors (m2her-api.md §5.3): a blocked request comes as 1026/1027; see `ContentFlags`.
     """
     cls: type[LLMError]
     code: int | str | None
@@ -139,16 +158,12 @@ def error_from_payload(
         else:
             cls = class_for_code(code)
         detail = str(error.get("message") or "")
-    elif payload.get("input_sensitive"):
-        cls, code = InputFilteredError, payload.get("input_sensitive_type")
-        detail = "the prompt was flagged by the content filter"
-    elif payload.get("output_sensitive"):
-        cls, code = OutputFilteredError, payload.get("output_sensitive_type")
-        detail = "the reply was flagged by the content filter"
     else:
         return None
     if not isinstance(code, int | str):
         code = None
+    if cls is BadRequestError and says_too_long(detail):
+        cls = PromptTooLongError
     if retry_after is None:
         retry_after = retry_hint(payload)
     return build_error(

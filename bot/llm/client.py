@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 
-from bot.llm.chunks import StreamState
+from bot.llm.chunks import StreamState, parse_flags
 from bot.llm.classify import PROVIDER_LABELS, build_error, class_for_status, error_from_payload
 from bot.llm.dialect import DialectPolicy, DialectSetting
 from bot.llm.errors import (
@@ -103,7 +103,7 @@ class LLMClient:
         self._monotonic = monotonic
         self._rng = rng
         self._wallclock = wallclock
-        self.dialect = DialectPolicy(dialect)
+        self.dialect = DialectPolicy(dialect, key=f"{provider}:{self._model}")
         """The dialect choice for this client's endpoint; a flat fallback sticks here."""
 
     @property
@@ -125,13 +125,18 @@ class LLMClient:
         return f"LLMClient(provider={self._provider!r}, url={self._url!r}, model={self._model!r})"
 
     async def stream_chat(
-        self, messages: Sequence[ChatMessage], params: SamplingParams
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        *,
+        max_attempts: int | None = None,
     ) -> AsyncGenerator[StreamItem, None]:
         """Stream one reply: text deltas (`str`), then exactly one `ChatResult`.
 
         Args:
             messages: The full `messages` array, already in the chosen dialect.
             params: Sampling values; clamped to M2-her's ranges before sending.
+            max_attempts: Tries before the first token for this call (default: the client's).
 
         Raises:
             LLMError: a subclass from `bot.llm.errors`; `partial` tells whether text was
@@ -140,6 +145,7 @@ class LLMClient:
         """
         deadline = self._monotonic() + self._total_timeout
         body = self._encode(messages, params)
+        tries = self._max_attempts if max_attempts is None else max(1, max_attempts)
         attempt = 0
         while True:
             attempt += 1
@@ -149,14 +155,14 @@ class LLMClient:
                         yield item
                 return
             except LLMError as error:
-                delay = self._retry_delay(error, attempt, deadline)
+                delay = self._retry_delay(error, attempt, deadline, tries)
                 if delay is None:
                     raise
                 log.warning(
                     "Model request failed before the first token (attempt %d/%d): %s; "
                     "retrying in %.2f s",
                     attempt,
-                    self._max_attempts,
+                    tries,
                     error,
                     delay,
                 )
@@ -180,8 +186,10 @@ class LLMClient:
         payload = self.request_body(messages, params)
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
-    def _retry_delay(self, error: LLMError, attempt: int, deadline: float) -> float | None:
-        if not error.retryable or attempt >= self._max_attempts:
+    def _retry_delay(
+        self, error: LLMError, attempt: int, deadline: float, tries: int
+    ) -> float | None:
+        if not error.retryable or attempt >= tries:
             return None
         delay = backoff_delay(
             attempt, base=self._backoff_base, cap=self._backoff_cap, rng=self._rng
@@ -216,7 +224,8 @@ class LLMClient:
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 400 or "text/event-stream" not in content_type:
                 raise await self._body_error(response, state, deadline)
-            async with aclosing(EventSource(response).aiter_sse()) as events:
+            stream = await self._event_stream(response, state, deadline)
+            async with aclosing(EventSource(stream).aiter_sse()) as events:
                 while not state.ended:
                     event = await self._next_event(events, state, deadline)
                     if event is None:
@@ -239,9 +248,21 @@ class LLMClient:
                     await _drain(events)
         finally:
             await response.aclose()
+        blocked = state.blocked()
+        if blocked is not None:
+            raise blocked
         if state.finish_reason is None:
-            raise self._state_error(
-                StreamInterruptedError, "stream ended without a finish reason", state
+            if not state.flags:
+                raise self._state_error(
+                    StreamInterruptedError, "stream ended without a finish reason", state
+                )
+            state.finish_reason = "content_filter"  # flagged, then cut: keep what came
+        if state.flags:
+            log.warning(
+                "%s %s (request %s); the text was delivered",
+                PROVIDER_LABELS[self._provider],
+                state.flags.describe(),
+                state.request_id,
             )
         result = ChatResult(
             finish_reason=state.finish_reason,
@@ -249,6 +270,7 @@ class LLMClient:
             request_id=state.request_id,
             text="".join(state.parts),
             attempts=attempt,
+            flags=state.flags,
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
@@ -259,6 +281,73 @@ class LLMClient:
                 result.usage,
             )
         yield result
+
+    async def _event_stream(
+        self, response: httpx.Response, state: StreamState, deadline: float
+    ) -> httpx.Response:
+        """The response to read events from; raises the error of a bare JSON body.
+
+        MiniMax may answer HTTP 200 `text/event-stream` with a plain JSON error body instead
+        of events (m2her-api.md §2.4, §5.3); an SSE parser would skip it as an unknown field
+        and the reply would look like a dropped connection. So the first bytes are read
+        here: a JSON object is the error it reports, anything else is replayed to the parser.
+        """
+        pieces = response.aiter_bytes()
+        first = b""
+        try:
+            async with asyncio.timeout(self._remaining(deadline)):
+                while not first.strip():
+                    piece = await anext(pieces, None)
+                    if piece is None:
+                        break
+                    first += piece
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise self._transport_error(exc, state, started=True) from exc
+        if not first.lstrip().startswith(b"{"):
+            headers = [
+                (key, value)
+                for key, value in response.headers.multi_items()
+                if key.lower() not in ("content-encoding", "content-length")
+            ]
+            return httpx.Response(
+                response.status_code,
+                headers=headers,
+                stream=_Replay(first, pieces),
+                request=response.request,
+            )
+        raw = bytearray(first)
+        with suppress(TimeoutError, httpx.HTTPError):
+            async with asyncio.timeout(self._remaining(deadline)):
+                async for piece in pieces:
+                    raw += piece
+                    if len(raw) >= _MAX_ERROR_BODY:
+                        break
+        raise self._json_body_error(bytes(raw[:_MAX_ERROR_BODY]), state, "text/event-stream")
+
+    def _json_body_error(self, raw: bytes, state: StreamState, content_type: str) -> LLMError:
+        """The error an HTTP-200 body that is not an event stream reports."""
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            error = error_from_payload(
+                payload,
+                provider=self._provider,
+                redact=self._redact,
+                retry_after=state.retry_after,
+                request_id=state.request_id,
+            )
+            if error is not None:
+                return error
+            state.flags = state.flags.merge(parse_flags(payload))
+            blocked = state.blocked()
+            if blocked is not None:
+                return blocked
+        detail = raw[:200].decode("utf-8", "replace").strip()
+        return self._state_error(
+            TransientError, f"expected an event stream, got {content_type!r}: {detail}", state
+        )
 
     async def _next_event(
         self,
@@ -289,8 +378,8 @@ class LLMClient:
             if status < 400:
                 return self._transport_error(exc, state, started=True)
             raw = b""  # the status alone still says what went wrong
-        retry_after = state.retry_after
-        http_status = status if status >= 400 else None
+        if status < 400:
+            return self._json_body_error(raw, state, response.headers.get("content-type", ""))
         try:
             payload = json.loads(raw)
         except ValueError:
@@ -301,23 +390,19 @@ class LLMClient:
                 payload,
                 provider=self._provider,
                 redact=self._redact,
-                status=http_status,
-                retry_after=retry_after,
+                status=status,
+                retry_after=state.retry_after,
                 request_id=state.request_id,
             )
         if error is not None:
             return error
-        detail = raw[:200].decode("utf-8", "replace").strip()
-        if http_status is None:
-            content_type = response.headers.get("content-type", "")
-            detail = f"expected an event stream, got {content_type!r}: {detail}"
         return build_error(
-            class_for_status(status) if http_status else TransientError,
-            detail,
+            class_for_status(status),
+            raw[:200].decode("utf-8", "replace").strip(),
             provider=self._provider,
             redact=self._redact,
-            status=http_status,
-            retry_after=retry_after,
+            status=status,
+            retry_after=state.retry_after,
             request_id=state.request_id,
         )
 
@@ -361,6 +446,25 @@ class LLMClient:
             partial=state.partial,
             request_id=state.request_id,
         )
+
+
+class _Replay(httpx.AsyncByteStream):
+    """The bytes already read from a response, then the rest of it."""
+
+    def __init__(self, first: bytes, rest: AsyncIterator[bytes]) -> None:
+        self._first = first
+        self._rest = rest
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._first:
+            yield self._first
+        async for piece in self._rest:
+            yield piece
+
+    async def aclose(self) -> None:
+        close = getattr(self._rest, "aclose", None)
+        if close is not None:
+            await close()
 
 
 async def _read_limited(response: httpx.Response) -> bytes:

@@ -11,12 +11,17 @@ LLMError
 ├── ContentFilteredError
 │   ├── InputFilteredError       HTTP 403 moderation, MiniMax 1026 / input_sensitive
 │   └── OutputFilteredError      MiniMax 1027 / output_sensitive, finish_reason content_filter
-└── BadRequestError              HTTP 400/404/413/422, MiniMax 2013/1042
+└── BadRequestError              HTTP 400/404/413/422, MiniMax 2013
+    ├── PromptTooLongError       a refusal that says the prompt exceeds the context window
+    └── InvisibleCharactersError MiniMax 1042: too many invisible characters
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from bot.llm.types import Usage
 
 TimeoutPhase = Literal["connect", "idle", "total", "upstream"]
 """Where a timeout hit: ours (connect, idle, total) or the provider's own (HTTP 408, 1001)."""
@@ -55,6 +60,8 @@ class LLMError(Exception):
         self.code = code
         self.retry_after = retry_after
         self.request_id = request_id
+        self.usage: Usage | None = None
+        """What the failed request cost, when known or estimated (a reply cut mid-stream)."""
 
     @property
     def retryable(self) -> bool:
@@ -128,12 +135,22 @@ class ContentFilteredError(LLMError):
 
 
 class InputFilteredError(ContentFilteredError):
-    """The prompt was flagged; sending it again will fail again."""
+    """The prompt was blocked (MiniMax 1026, or flagged with no reply); sending it again
+    will fail again.
+    """
 
 
 class OutputFilteredError(ContentFilteredError):
-    """The model's reply was flagged and cut."""
+    """The model's reply was blocked: MiniMax 1027, or flagged with no text at all."""
 
 
 class BadRequestError(LLMError):
     """The provider rejected the request itself (parameters, roles, size)."""
+
+
+class PromptTooLongError(BadRequestError):
+    """The provider said the request is longer than the model's context window."""
+
+
+class InvisibleCharactersError(BadRequestError):
+    """MiniMax 1042: the request holds too many invisible characters."""

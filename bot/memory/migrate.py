@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -90,3 +90,5 @@ class DatabaseState:
     """The version this build brings it to when the bot starts."""
     problems: tuple[str, ...] = ()
     """What a read-only consistency check found (SQLite only); empty when healthy."""
+    runtime_state: Mapping[str, str] = field(default_factory=dict)
+    """The small runtime state kept (`Store.get_state`), e.g. the dialect choice (SQLite)."""

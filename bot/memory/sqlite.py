@@ -186,6 +186,10 @@ class SqliteBackend(Backend, Connection):
                 await self._db.close()
 
 
+STATE_VERSION = 3
+"""The schema version that added `runtime_state`."""
+
+
 async def inspect(path: str) -> DatabaseState:
     """The file's schema version, read without creating or changing any file."""
     file, uri = _read_only_uri(path)
@@ -196,9 +200,13 @@ async def inspect(path: str) -> DatabaseState:
         async with aiosqlite.connect(uri, uri=True) as db:
             version = await _user_version(db)
             problems = await _problems(db.execute_fetchall)
+            state: dict[str, str] = {}
+            if version >= STATE_VERSION:
+                rows = await db.execute_fetchall("SELECT key, value FROM runtime_state")
+                state = {str(key): str(value) for key, value in rows}
     except sqlite3.Error as exc:
         raise translate_error(exc, file) from exc
-    return DatabaseState(file, True, version, latest, tuple(problems))
+    return DatabaseState(file, True, version, latest, tuple(problems), state)
 
 
 def _read_only_uri(path: str) -> tuple[str, str | None]:

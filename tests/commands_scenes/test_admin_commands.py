@@ -7,6 +7,7 @@ import pytest
 
 from bot.budget import utc_day_start
 from bot.memory import UsageRecord
+from bot.models import PlayerSheet
 from tests.commands_scenes.helpers import slash_despite_defaults, wait_for_memory
 from tests.fakes.model_server import HttpError, Reply
 from tests.interactions import slash
@@ -23,8 +24,12 @@ async def test_debug_prompt_shows_exactly_the_next_request(scene):
     answer = await slash(scene, "debug prompt", scene.admin)
     assert answer.ephemeral
     assert "Next request for The Narrator" in answer.content
-    assert "Dialect **native**" in answer.content and "tokens** (estimate)" in answer.content
+    assert "Dialect **native** · native roles (auto: flat only on evidence)" in answer.content
+    assert "About **" in answer.content and "tokens** of 63,038 allowed" in answer.content
+    assert "estimate not calibrated yet" in answer.content
+    assert "cacheable prefix: " in answer.content
     assert "1 line(s) kept, 0 dropped" in answer.content
+    assert "Cut to fit" not in answer.content
     assert len(answer.content) <= 2000
     (attached,) = answer.files
     shown = json.loads(attached.data)
@@ -49,6 +54,27 @@ async def test_debug_prompt_truncates_long_requests_but_attaches_them_whole(scen
     turn = await scene.services.runtime.preview(scene.channel.id, "vex")
     assert shown["messages"] == turn.prompt.messages
     assert shown["model"] == "minimax/minimax-m2-her" and shown["stream"] is True
+
+
+async def test_debug_prompt_says_what_was_cut_to_fit_the_window(scene):
+    await scene.enable(cast=("narrator",))
+    store = scene.services.store
+    for player in (scene.alice, scene.bob, scene.carol):
+        sheet = PlayerSheet(player.id, player.global_name, "茶屋の常連。" * 4000)
+        await store.save_sheet(sheet, None)
+    await scene.say(scene.carol, "Carol waves and goes quiet.")
+    for n in range(9):
+        await scene.say((scene.bob, scene.alice)[n % 2], f"Line {n}.")
+    await wait_for_memory(scene, 10)
+
+    answer = await slash(scene, "debug prompt", scene.admin)
+
+    assert "✂️ Cut to fit the window: sheet of dropped (Carol), ~" in answer.content
+    assert len(answer.content) <= 2000
+    shown = json.loads(answer.files[0].data)
+    sheets = [m["name"] for m in shown["messages"] if m["role"] == "user_system"]
+    assert sheets == ["Bob", "Alice"]
+    assert shown["messages"][-1]["content"] == "Line 8."
 
 
 async def test_admin_commands_refuse_non_admins_at_run_time(scene):
@@ -81,7 +107,7 @@ async def test_usage_by_channel_user_and_persona_per_period(scene):
     now = time.time()
     other = scene.fake.add_text_channel(scene.guild.id, "docks")
 
-    async def spend(cost, *, at, channel, user, persona):
+    async def spend(cost, *, at, channel, user, persona, cached=0):
         await store.record_usage(
             UsageRecord(
                 guild_id=scene.guild.id,
@@ -90,13 +116,16 @@ async def test_usage_by_channel_user_and_persona_per_period(scene):
                 persona_id=persona,
                 prompt_tokens=1000,
                 completion_tokens=500,
+                cached_tokens=cached,
                 cost_usd=cost,
                 created_at=at,
             )
         )
 
     today = max(utc_day_start(now), now - 60)
-    await spend(0.5, at=today, channel=scene.channel.id, user=scene.alice.id, persona="marta")
+    await spend(
+        0.5, at=today, channel=scene.channel.id, user=scene.alice.id, persona="marta", cached=900
+    )
     await spend(0.25, at=now - 3 * DAY, channel=other.id, user=scene.bob.id, persona="vex")
     await spend(2.0, at=now - 30 * DAY, channel=scene.channel.id, user=None, persona="marta")
 
@@ -110,6 +139,11 @@ async def test_usage_by_channel_user_and_persona_per_period(scene):
     assert "(no player): — | — | $2.00 · 1.5k" in text
     assert "Marta Greyhollow: $0.5000 · 1.5k | $0.5000 · 1.5k | $2.50 · 3.0k" in text
     assert "No daily budgets" in text
+    # 900 of 1,000 prompt tokens cached today: 90 %, saving 900 x $0.27/M.
+    assert (
+        "Prompt tokens served from the provider's cache: today 90% (saved $0.0002) | "
+        "7 days 45% (saved $0.0002) | all time 30% (saved $0.0002)"
+    ) in text
 
 
 async def test_budgets_are_saved_and_cleared(scene):

@@ -49,7 +49,7 @@ async def test_mid_stream_error_keeps_text_marks_it_and_retry_works(tmp_path):
         assert "⚠️" in failed.content
         record = await reply_record(scene, failed)
         assert record.status is ReplyStatus.INTERRUPTED
-        assert record.text == "The bridge creaks and"
+        assert record.text == "The bridge creaks and"  # trailing space held back, never shown
         await scene.fake.click(failed.id, button(failed, "retry"), scene.alice.id)
         fixed = await scene.fake.wait_until(
             lambda: scene.fake.message(failed.id).content == "The bridge holds." or None,

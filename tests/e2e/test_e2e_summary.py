@@ -35,8 +35,9 @@ async def test_old_history_is_summarised_in_the_background_and_kept_in_the_promp
         await scene.say(scene.alice, "Narrator, and now?")
         await scene.wait_for_reply("Night falls.", count=2)
         prompt = scene.model.requests[2].body["messages"]
-        system_text = " ".join(m["content"] for m in prompt if m["role"] == "system")
-        assert "forty milestones" in system_text
+        memory = next(m for m in prompt if m.get("name") == "Story so far")
+        assert "forty milestones" in memory["content"]
+        assert "forty milestones" not in prompt[0]["content"]  # never in the cached system text
         contents = " ".join(m["content"] for m in prompt if m["role"] == "user")
         assert "Event 0:" not in contents
         assert "Narrator, and now?" in contents

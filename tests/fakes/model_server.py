@@ -11,8 +11,14 @@ Endpoints: `POST /chat/completions` (OpenRouter shape) and `POST /v1/text/chatco
 (MiniMax native shape). Each request takes the next scripted item for its endpoint, else the
 next global one, else `default_reply` (an echo of the last message). A scripted item is a
 `Reply` (a stream, optionally broken: mid-stream error, filter flag, disconnect, stall, no
-finish reason), an `HttpError` (status + body before the first byte) or a `ProviderError`
-(an HTTP-200 error: MiniMax `base_resp`, OpenRouter's first-event `error` chunk).
+finish reason; or carrying MiniMax sensitivity flags on a normal reply), an `HttpError`
+(status + body before the first byte) or a `ProviderError` (an HTTP-200 error: MiniMax
+`base_resp` as an event, as a plain JSON body, or as a bare JSON body served as
+`text/event-stream`; OpenRouter's first-event `error` chunk).
+Server modes imitate endpoints: `rejects_roles` (HTTP 400 / 2013 naming the roles),
+`roles_fail_with_500` (HTTP 500 "unknown error" on the roles, as reported for one endpoint),
+`rejects_invisible` (MiniMax 1042 when a message holds invisible characters), and
+`caches_prefixes` (`cached_tokens` from the prefix shared with the previous request).
 Every request is recorded (`fm.requests`) with monotonic arrival, first- and last-token times.
 """
 
@@ -23,6 +29,7 @@ import itertools
 import json
 import re
 import time
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -83,7 +90,12 @@ class Reply:
     """Default "server_error" (OpenRouter) / 1000 (MiniMax)."""
     error_message: str = "Provider disconnected unexpectedly"
     output_sensitive_after: int | None = None
-    """MiniMax: an `output_sensitive` chunk; OpenRouter: `finish_reason: content_filter`."""
+    """MiniMax: an `output_sensitive` chunk, then the stream ends without a finish reason;
+    OpenRouter: `finish_reason: content_filter`."""
+    input_flag: int | None = None
+    """MiniMax: every chunk and the aggregate say `input_sensitive: true` with this type."""
+    output_flag: int | None = None
+    """MiniMax: every chunk and the aggregate say `output_sensitive: true` with this type."""
     disconnect_after: int | None = None
     """Drop the TCP connection (no chunked terminator) after this many chunks."""
     stall_after: int | None = None
@@ -128,6 +140,8 @@ class ProviderError:
     input_sensitive: bool = False
     """MiniMax: also set `input_sensitive: true` (with type 1)."""
     retry_after: float | None = None
+    bare: bool = False
+    """MiniMax: the JSON body alone (no `data:` prefix) under `text/event-stream`."""
 
 
 Script = Reply | HttpError | ProviderError
@@ -185,12 +199,22 @@ class FakeModelServer:
         *,
         api_key: str = "test-key",
         rejects_roles: bool = False,
+        roles_fail_with_500: bool = False,
+        rejects_invisible: bool = False,
+        caches_prefixes: bool = False,
         check_auth: bool = True,
         default_reply: Reply | Callable[[RecordedRequest], Reply] = echo_reply,
     ) -> None:
         self.api_key = api_key
         self.rejects_roles = rejects_roles
         """Answer HTTP 400 (OpenRouter) / base_resp 2013 (MiniMax) to M2-her's extra roles."""
+        self.roles_fail_with_500 = roles_fail_with_500
+        """Answer HTTP 500 "unknown error, 999 (1000)" to the extra roles (no role named)."""
+        self.rejects_invisible = rejects_invisible
+        """Answer MiniMax 1042 when any message holds a format or control character."""
+        self.caches_prefixes = caches_prefixes
+        """Report `cached_tokens` for the prefix a request shares with the previous one."""
+        self._previous_body = ""
         self.check_auth = check_auth
         self.default_reply = default_reply
         self.requests: list[RecordedRequest] = []
@@ -200,6 +224,8 @@ class FakeModelServer:
             "minimax": deque(),
         }
         self._ids = itertools.count(1)
+        self.cached_prefix_chars: list[int] = []
+        """With `caches_prefixes`: the shared prefix length of each request, in characters."""
         self._arrival = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -312,6 +338,8 @@ class FakeModelServer:
         rejection = self._reject(endpoint, record)
         if rejection is not None:
             return rejection
+        if self.caches_prefixes:
+            self._note_prefix(record)
         item = self._next_item(endpoint, record)
         record.item = item
         stream = _Stream(self, request, endpoint, record)
@@ -341,13 +369,36 @@ class FakeModelServer:
             {"base_resp": {"status_code": 1004, "status_msg": f"login fail: {detail}"}}
         )
 
+    def _note_prefix(self, record: RecordedRequest) -> None:
+        text = json.dumps(record.messages, ensure_ascii=False)
+        shared = 0
+        for mine, theirs in zip(text, self._previous_body, strict=False):
+            if mine != theirs:
+                break
+            shared += 1
+        self._previous_body = text
+        self.cached_prefix_chars.append(shared)
+
     def _reject(self, endpoint: Endpoint, record: RecordedRequest) -> web.Response | None:
-        """Invalid params and (in `rejects_roles` mode) M2-her's extra roles."""
+        """Invalid params, and the refusals of the endpoint modes."""
         problem = _invalid_params(endpoint, record.body)
-        if problem is None and self.rejects_roles:
-            extra = sorted(set(record.roles) & ROLEPLAY_ROLES)
-            if extra:
-                problem = f"invalid role(s): {', '.join(extra)}"
+        extra = sorted(set(record.roles) & ROLEPLAY_ROLES)
+        if problem is None and self.rejects_roles and extra:
+            problem = f"invalid role(s): {', '.join(extra)}"
+        if problem is None and self.roles_fail_with_500 and extra:
+            body = {
+                "type": "error",
+                "error": {
+                    "type": "server_error",
+                    "message": "unknown error, 999 (1000)",
+                    "http_code": "500",
+                },
+            }
+            return web.json_response(body, status=500)
+        if problem is None and self.rejects_invisible and _has_invisible(record.messages):
+            return web.json_response(
+                {"base_resp": {"status_code": 1042, "status_msg": "invisible character ratio"}}
+            )
         if problem is None:
             return None
         if endpoint == "openrouter":
@@ -360,6 +411,15 @@ class FakeModelServer:
         """A fresh response id in the provider's style."""
         number = next(self._ids)
         return f"gen-fake-{number:06d}" if endpoint == "openrouter" else f"0fake{number:027d}"
+
+
+def _has_invisible(messages: list[dict[str, Any]]) -> bool:
+    """Whether any content holds a format or control character (zero-width, joiners…)."""
+    for message in messages:
+        for char in str(message.get("content", "")):
+            if char not in "\n\t" and unicodedata.category(char) in ("Cf", "Cc"):
+                return True
+    return False
 
 
 def _invalid_params(endpoint: Endpoint, body: Any) -> str | None:
@@ -439,6 +499,11 @@ class _Stream:
     async def provider_error(self, item: ProviderError) -> web.StreamResponse:
         payload = self._provider_error_payload(item)
         headers = {"Retry-After": str(item.retry_after)} if item.retry_after is not None else {}
+        if item.bare:
+            return web.Response(
+                body=json.dumps(payload).encode(),
+                headers={**headers, "Content-Type": "text/event-stream"},
+            )
         if not item.sse:
             return web.json_response(payload, headers=headers)
         response = await self._start(headers)
@@ -490,7 +555,7 @@ class _Stream:
                 await asyncio.sleep(item.chunk_delay)
             last = index == len(pieces) - 1
             finish = item.finish_reason if last and self.endpoint == "minimax" else None
-            await self._event(response, self._chunk(pieces[index], finish))
+            await self._event(response, self._flagged(item, self._chunk(pieces[index], finish)))
             now = time.monotonic()
             if self.record.first_token_at is None:
                 self.record.first_token_at = now
@@ -543,23 +608,40 @@ class _Stream:
                 await self._event(response, self._openrouter_usage_chunk(usage))
         elif item.finish_reason is not None:
             if not pieces:
-                await self._event(response, self._chunk("", item.finish_reason))
-            await self._event(response, self._minimax_aggregate(item, pieces, usage))
+                await self._event(
+                    response, self._flagged(item, self._chunk("", item.finish_reason))
+                )
+            aggregate = self._minimax_aggregate(item, pieces, usage)
+            await self._event(response, self._flagged(item, aggregate))
         done = item.done if item.done is not None else self.endpoint == "openrouter"
         if done:
             await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
+
+    def _flagged(self, item: Reply, chunk: dict[str, Any]) -> dict[str, Any]:
+        """A MiniMax chunk with the reply's scripted sensitivity flags."""
+        if self.endpoint != "minimax":
+            return chunk
+        if item.input_flag is not None:
+            chunk.update(input_sensitive=True, input_sensitive_type=item.input_flag)
+        if item.output_flag is not None:
+            chunk.update(output_sensitive=True, output_sensitive_type=item.output_flag)
+        return chunk
 
     def _usage(self, item: Reply, pieces: tuple[str, ...]) -> dict[str, Any]:
         prompt = item.prompt_tokens
         if prompt is None:
             prompt = sum(len(str(m.get("content", ""))) for m in self.record.messages) // 4 + 1
         completion = item.completion_tokens if item.completion_tokens is not None else len(pieces)
+        cached = item.cached_tokens
+        if self.server.caches_prefixes and self.server.cached_prefix_chars:
+            shared = self.server.cached_prefix_chars[-1]
+            cached = min(prompt, shared // 4) if shared >= 1024 else 0
         usage: dict[str, Any] = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
-            "prompt_tokens_details": {"cached_tokens": item.cached_tokens},
+            "prompt_tokens_details": {"cached_tokens": cached},
         }
         return usage
 

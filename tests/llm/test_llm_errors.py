@@ -9,8 +9,10 @@ from bot.llm import (
     AuthError,
     BadRequestError,
     InputFilteredError,
+    InvisibleCharactersError,
     LLMTimeoutError,
     OutputFilteredError,
+    PromptTooLongError,
     QuotaExceededError,
     RateLimitedError,
     StreamInterruptedError,
@@ -51,7 +53,31 @@ BEFORE_FIRST_TOKEN = [
     ("minimax", ProviderError(2056, "usage limit", sse=False), QuotaExceededError, None, 2056),
     ("minimax", ProviderError(2049, "invalid api key", sse=False), AuthError, None, 2049),
     ("minimax", ProviderError(2013, "invalid params", sse=False), BadRequestError, None, 2013),
-    ("minimax", ProviderError(1042, "invisible chars"), BadRequestError, None, 1042),
+    ("minimax", ProviderError(1042, "invisible chars"), InvisibleCharactersError, None, 1042),
+    (
+        "openrouter",
+        HttpError(400, "This model's maximum context length is 65536 tokens"),
+        PromptTooLongError,
+        400,
+        400,
+    ),
+    ("openrouter", HttpError(413, "payload too large"), PromptTooLongError, 413, 413),
+    (
+        "minimax",
+        ProviderError(2013, "invalid params, context length exceeded", sse=False),
+        PromptTooLongError,
+        None,
+        2013,
+    ),
+    # An HTTP-200 JSON body served as an event stream is the error it holds, not a drop.
+    ("minimax", ProviderError(1002, "rate limit", bare=True), RateLimitedError, None, 1002),
+    (
+        "minimax",
+        ProviderError(1027, "output new_sensitive", bare=True),
+        OutputFilteredError,
+        None,
+        1027,
+    ),
     (
         "minimax",
         ProviderError(1026, "input new_sensitive", input_sensitive=True),
@@ -86,12 +112,6 @@ MID_STREAM = [
         RateLimitedError,
         429,
     ),
-    (
-        "openrouter",
-        Reply(chunks=("a", "b", "c"), output_sensitive_after=2),
-        OutputFilteredError,
-        None,
-    ),
     ("minimax", Reply(chunks=("a", "b", "c"), error_after=2), TransientError, 1000),
     (
         "minimax",
@@ -99,7 +119,6 @@ MID_STREAM = [
         OutputFilteredError,
         1027,
     ),
-    ("minimax", Reply(chunks=("a", "b", "c"), output_sensitive_after=2), OutputFilteredError, 1),
 ]
 
 
@@ -330,3 +349,69 @@ async def test_finish_reason_error_with_or_without_error_object(fm, http, choice
 
     assert deltas == ["Hi"] and result is None
     assert type(error) is cls and error.partial and error.request_id == "gen-raw"
+
+
+@pytest.mark.parametrize("provider", ["openrouter", "minimax"])
+async def test_a_flag_mid_reply_delivers_the_text_and_records_the_flag(fm, http, provider):
+    fm.script(Reply(chunks=("a", "b", "c"), output_sensitive_after=2))
+    client = make_client(http, fm, provider)
+
+    deltas, result, error = await collect(chat(client))
+
+    assert error is None and deltas == ["a", "b"]
+    assert result is not None and result.finish_reason == "content_filter"
+    assert result.flags.output_type == (1 if provider == "minimax" else 0)
+
+
+@pytest.mark.parametrize(
+    ("item", "ledger"),
+    [
+        (Reply(text="A dark tale.", output_flag=6), "output_sensitive:6"),
+        (Reply(text="A dark tale.", input_flag=5), "input_sensitive:5"),
+        (
+            Reply(text="A dark tale.", input_flag=2, output_flag=2),
+            "input_sensitive:2,output_sensitive:2",
+        ),
+    ],
+)
+async def test_sensitivity_flags_with_text_are_information_not_errors(
+    fm, http, item, ledger, caplog
+):
+    caplog.set_level(logging.WARNING)
+    fm.script(item)
+    client = make_client(http, fm, "minimax")
+
+    deltas, result, error = await collect(chat(client))
+
+    assert error is None and "".join(deltas) == "A dark tale."
+    assert result is not None and result.finish_reason == "stop"
+    assert result.flags.ledger() == ledger
+    assert "flagged" in caplog.text and "the text was delivered" in caplog.text
+    assert "code 6" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("item", "cls"),
+    [
+        (Reply(text="", chunks=(), output_flag=1), OutputFilteredError),
+        (Reply(text="", chunks=(), input_flag=1), InputFilteredError),
+    ],
+)
+async def test_a_flag_with_no_text_is_a_block(fm, http, item, cls):
+    fm.script(item)
+    client = make_client(http, fm, "minimax", max_attempts=1)
+
+    deltas, result, error = await collect(chat(client))
+
+    assert deltas == [] and result is None
+    assert type(error) is cls and error.partial is False
+    assert "severe violation" in str(error)
+
+
+async def test_openrouter_content_filter_without_text_is_a_block(fm, http):
+    fm.script(Reply(chunks=("a",), output_sensitive_after=0))
+    client = make_client(http, fm, "openrouter", max_attempts=1)
+
+    _, _, error = await collect(chat(client))
+
+    assert isinstance(error, OutputFilteredError) and not error.partial

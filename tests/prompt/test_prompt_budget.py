@@ -1,11 +1,11 @@
-"""History selection: merging, own turns, OOC, and trimming to the token budget."""
+"""History selection: merging, own turns, OOC, steps, and trimming to the token budget."""
 
 from collections.abc import Sequence
 
 import pytest
 
 from bot.models import AuthorKind, HistoryLine, Persona, PlayerSheet, Scene
-from bot.prompt import build_messages
+from bot.prompt import MEMORY_SPEAKER, build_messages
 from bot.tokens import PromptBudget, TokenEstimator
 
 SCENE = Scene("Tea house")
@@ -32,7 +32,7 @@ def persona_line(persona_id, name, text):
 
 def unit_estimator():
     """One raw token per character and no per-message overhead: budgets are easy to reason about."""
-    return TokenEstimator(latin_rate=1.0, message_overhead=0)
+    return TokenEstimator(ascii_rate=1.0, long_run_rate=1.0, message_overhead=0)
 
 
 def budget(prompt_tokens, history_tokens=None):
@@ -45,6 +45,7 @@ def budget(prompt_tokens, history_tokens=None):
 
 
 def build(persona=MIRA, *, history, prompt_tokens=65536, history_tokens=None, **kwargs):
+    kwargs.setdefault("history_step", 1)
     return build_messages(
         persona,
         players=PLAYERS,
@@ -72,12 +73,19 @@ def fixed_cost():
 
 def example_costs():
     all_pairs = build(history=[]).estimated_tokens - fixed_cost()
-    first = len("q" * 40) + len("Alice") + 1 + len("a" * 40) + len("Mira") + 1
+    first = len("q" * 40) + len("Player") + 1 + len("a" * 40) + len("Mira") + 1
     return first, all_pairs - first
 
 
 def history_contents(built):
-    return [m["content"] for m in built.messages if m["role"] in {"user", "assistant"}]
+    """The history messages' contents (the memory message is not history)."""
+    return [
+        m["content"]
+        for m in built.messages
+        if m["role"] in {"user", "assistant"}
+        and m.get("name") != MEMORY_SPEAKER
+        and not m["content"].startswith(MEMORY_SPEAKER + ": ")
+    ]
 
 
 def test_line_cost_matches_the_unit_estimator():
@@ -111,15 +119,15 @@ def test_own_trailing_lines_stay_and_are_reported():
     assert not build(history=history[:1]).ends_on_own_turn
 
 
-def test_post_history_instructions_follow_the_history_in_native():
+def test_post_history_instructions_close_the_persona_text_in_both_dialects():
     persona = Persona(id="mira", name="Mira", post_history_instructions="Be {{char}}.")
     built = build(persona, history=[human("Alice", "hi")])
-    assert built.messages[-2:] == [
-        {"role": "user", "name": "Alice", "content": "hi"},
-        {"role": "system", "name": "Mira", "content": "Be Mira."},
-    ]
+    assert built.messages[0]["content"].endswith("\n\nBe Mira.")
+    assert [m["role"] for m in built.messages].count("system") == 1
+    assert built.messages[-1] == {"role": "user", "name": "Alice", "content": "hi"}
     flat = build(persona, history=[human("Alice", "hi")], dialect="flat")
-    assert flat.messages[0]["content"].endswith("\n\nBe Mira.")
+    persona_part = flat.messages[0]["content"].split("\n\nPlayers:")[0]
+    assert persona_part.endswith("\n\nBe Mira.")
     assert flat.messages[-1] == {"role": "user", "content": "Alice: hi"}
 
 
@@ -159,6 +167,7 @@ def test_oldest_history_goes_first_and_examples_stay():
     assert built.dropped_history == 39
     assert history_contents(built) == [f"{i:010d}" for i in range(39, 50)]
     assert built.estimated_tokens == prompt
+    assert built.cuts == ()  # old history and examples are not "cuts"
 
 
 def test_examples_go_before_recent_history_last_pair_first():
@@ -186,17 +195,29 @@ def test_examples_are_dropped_from_the_flat_system_text_too():
     assert "Example dialogue" not in built.messages[0]["content"]
 
 
-def test_card_players_scene_summary_and_pins_always_stay_with_the_newest_line():
-    built = build(history=alternating(50), prompt_tokens=fixed_cost() // 2)
+def test_a_tight_window_keeps_the_persona_core_and_the_newest_line():
+    bare = build_messages(
+        Persona(id="mira", name="Mira"),
+        players=[],
+        scene=SCENE,
+        history=alternating(1),
+        estimator=unit_estimator(),
+    ).estimated_tokens
+    built = build(history=alternating(50), prompt_tokens=bare)
 
     system = built.messages[0]["content"]
-    assert "A fox spirit." in system
-    assert "Story so far:\nThey met." in system
-    assert "- Mira owes Alice." in system
-    assert built.messages[1] == {"role": "user_system", "name": "Alice", "content": "A ranger."}
-    assert built.messages[2] == {"role": "group", "content": "Tea house"}
+    assert system.startswith("You are Mira in a group roleplay")
+    assert "Rules:" in system and "A fox spirit." not in system
     assert history_contents(built) == ["0000000049"]
     assert (built.kept_history, built.dropped_history, built.dropped_examples) == (1, 49, 2)
+    assert built.estimated_tokens <= bare
+    assert [cut.describe().split(" (")[0] for cut in built.cuts] == [
+        "sheet of Alice dropped",
+        "pin dropped",
+        "summary dropped",
+        "card description dropped",
+    ]
+    assert not any(m.get("name") == MEMORY_SPEAKER for m in built.messages)
 
 
 def test_history_cap_limits_history_only():
@@ -258,7 +279,8 @@ def test_100k_history_is_trimmed_without_reading_it_all():
 
     assert 0 < built.kept_history < 5000
     assert built.dropped_history == 100_000 - built.kept_history
+    assert built.dropped_history % 32 == 0  # the start moved in steps
     assert built.estimated_tokens <= PromptBudget().prompt_tokens
-    assert len(history.seen) == built.kept_history + 1
-    assert min(history.seen) == 100_000 - built.kept_history - 1
+    assert built.kept_history + 1 <= len(history.seen) <= built.kept_history + 32
+    assert min(history.seen) >= built.dropped_history - 32
     assert history_contents(built)[-1].startswith("message 99999 ")
