@@ -7,10 +7,12 @@
 -- and failed ones have NULL. The `simple` configuration lowercases and does nothing else:
 -- no stemming and no stop words, since character names are not English words (`english`
 -- would stem "Rose" into "rose" and drop "Will"), and scenes are played in any language.
--- `recall_fold` also strips accents (Séra = sera) and lowercases every script, as SQLite's
--- index does, with the first Unicode-aware collation the server has (the database's own
--- may be "C", which lowercases ASCII only). Queries go through `recall_phrase`, the same
--- folding, so both sides always agree. Adding the columns rewrites both tables once.
+-- `recall_fold` makes PostgreSQL's words SQLite's: accents stripped (Séra = sera), every
+-- script lowercased, and everything but letters and digits a space (the parser of a "C"
+-- database would keep “quotes” and 、 inside words). It uses the first Unicode-aware
+-- collation the server has, since the database's own may be "C" (without one, it only
+-- strips accents and lowercases). Queries go through `recall_phrase`, the same folding, so
+-- both sides always agree. Adding the columns rewrites both tables once.
 
 DO $$
 DECLARE
@@ -20,12 +22,18 @@ DECLARE
             AND collencoding IN (-1, pg_char_to_encoding('UTF8'))
         ORDER BY collname = 'und-x-icu' DESC, collname LIMIT 1
     );
+    folded TEXT := $f$regexp_replace(normalize(words, NFD), '[\u0300-\u036f]', '', 'g')$f$;
 BEGIN
+    IF unicode_collation IS NOT NULL THEN
+        folded := format(
+            $f$regexp_replace(%s COLLATE %s, '[^[:alnum:]]+', ' ', 'g')$f$,
+            folded, unicode_collation
+        );
+    END IF;
     EXECUTE format(
         $f$CREATE FUNCTION recall_fold(words TEXT) RETURNS TEXT
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-        RETURN lower(regexp_replace(normalize(words, NFD), '[\u0300-\u036f]', '', 'g')%s)$f$,
-        COALESCE(' COLLATE ' || unicode_collation, '')
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN lower(%s)$f$,
+        folded
     );
 END
 $$;

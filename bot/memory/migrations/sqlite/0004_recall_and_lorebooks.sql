@@ -6,9 +6,11 @@
 -- stays in `messages` and `summaries`, and every removal hands FTS5 the text it indexed.
 -- Only what recall may return is indexed: the alternative on show of complete and
 -- interrupted lines (never streaming or failed ones), and every summary version.
--- `unicode61 remove_diacritics 2` folds case and accents (Séra = sera); there is no stemming
--- (names are not English words). Scripts written without spaces (Chinese, Japanese) index
--- each run of letters between spaces or punctuation as one word.
+-- `unicode61 remove_diacritics 2` folds case and accents (Séra = sera); letters, digits and
+-- marks make words (marks too, or Hindi words would break at each vowel sign), anything else
+-- splits them. There is no stemming (names are not English words). Scripts written without
+-- spaces (Chinese, Japanese) index each run of letters between spaces or punctuation as one
+-- word.
 --
 -- Messages are indexed in batches, not one by one (a commit per FTS5 insert would slow
 -- every stored message by half): the store indexes every line above `indexed_until` before
@@ -18,7 +20,7 @@
 -- rebuilds `messages` must recreate the two message triggers.
 
 CREATE VIRTUAL TABLE recall_index USING fts5 (
-    text, content = '', tokenize = 'unicode61 remove_diacritics 2'
+    text, content = '', tokenize = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 );
 
 CREATE TABLE recall_index_state (
