@@ -68,6 +68,11 @@ _MARK_INDEXED = (
     "UPDATE recall_index_state SET indexed_until = "
     "MAX(indexed_until, (SELECT COALESCE(MAX(id), 0) FROM messages))"
 )
+_INDEX_SIZES = """
+SELECT (SELECT COUNT(*) FROM recall_index), (SELECT COUNT(*) FROM summaries)
+    + (SELECT COUNT(*) FROM messages WHERE status IN ('complete', 'interrupted')
+       AND id <= (SELECT indexed_until FROM recall_index_state))
+"""
 _COUNT_MATCHES = (
     "SELECT COUNT(*) FROM (SELECT 1 FROM recall_index WHERE recall_index MATCH $1 LIMIT $2)"
 )
@@ -244,8 +249,18 @@ class SqliteBackend(Backend, Connection):
         return {"path": self.location, "size_bytes": size, "schema_version": version}
 
     async def problems(self, conn: Connection) -> list[str]:
-        """What `PRAGMA integrity_check` and `foreign_key_check` find."""
-        return await _problems(conn.fetch)
+        """What `PRAGMA integrity_check` and `foreign_key_check` find, and whether the recall
+        index is sound and holds as many lines as it should.
+        """
+        problems = await _problems(conn.fetch)
+        try:
+            await conn.execute("INSERT INTO recall_index (recall_index) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"recall index: {exc}")
+        indexed, expected = await conn.fetchrow(_INDEX_SIZES) or (0, 0)
+        if indexed != expected:
+            problems.append(f"recall index holds {indexed} lines instead of {expected}")
+        return problems
 
     async def close(self) -> None:
         """Optimise the query planner's statistics and close the file."""

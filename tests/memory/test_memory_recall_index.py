@@ -104,3 +104,20 @@ async def test_new_lines_are_indexed_in_batches(target: str, clock: FakeClock) -
         assert indexed_until() == last.id
         assert [hit.id for hit in await store.recall(CHANNEL, "waits")] == [more.id]
         assert indexed_until() == more.id
+
+
+@pytest.mark.sqlite_only
+async def test_integrity_check_notices_an_index_out_of_step(target: str, clock: FakeClock) -> None:
+    async with open_store(target, clock=clock) as store:
+        await store.add_message(human(1001, "hello world"))
+        assert await store.recall(CHANNEL, "hello")
+        assert await store.integrity_check() == []
+    with sqlite3.connect(target) as raw:
+        raw.execute(
+            "INSERT INTO recall_index (recall_index, rowid, text) "
+            "VALUES ('delete', 1, 'hello world')"
+        )
+    raw.close()
+
+    async with open_store(target, clock=clock) as store:
+        assert await store.integrity_check() == ["recall index holds 0 lines instead of 1"]

@@ -7,12 +7,15 @@
 -- and failed ones have NULL. The `simple` configuration lowercases and does nothing else:
 -- no stemming and no stop words, since character names are not English words (`english`
 -- would stem "Rose" into "rose" and drop "Will"), and scenes are played in any language.
--- `recall_fold` makes PostgreSQL's words SQLite's: accents stripped (Séra = sera), every
--- script lowercased, and everything but letters and digits a space (the parser of a "C"
--- database would keep “quotes” and 、 inside words). It uses the first Unicode-aware
--- collation the server has, since the database's own may be "C" (without one, it only
--- strips accents and lowercases). Queries go through `recall_phrase`, the same folding, so
--- both sides always agree. Adding the columns rewrites both tables once.
+-- The words are folded first, as SQLite's index does: accents stripped (Séra = sera; the
+-- decomposition is skipped for ASCII-only text, most of it), every script lowercased, and
+-- anything but letters, digits and spaces turned into a space (the parser of a "C"
+-- database would keep “quotes” and 、 inside words). That takes the first Unicode-aware
+-- collation the server has, since the database's own may be "C"; without one, words are
+-- only stripped of accents and lowercased. The folding is written into the columns (a
+-- function call per row would cost more) and into `recall_phrase`, which queries go
+-- through, from the same text, so both sides always agree. Adding the columns rewrites
+-- both tables once.
 
 DO $$
 DECLARE
@@ -22,35 +25,36 @@ DECLARE
             AND collencoding IN (-1, pg_char_to_encoding('UTF8'))
         ORDER BY collname = 'und-x-icu' DESC, collname LIMIT 1
     );
-    folded TEXT := $f$regexp_replace(normalize(words, NFD), '[\u0300-\u036f]', '', 'g')$f$;
+    -- %1$s stands for the text folded.
+    fold TEXT := $f$regexp_replace(CASE WHEN octet_length(%1$s) = char_length(%1$s) THEN %1$s
+        ELSE normalize(%1$s, NFD) END, '[\u0300-\u036f]', '', 'g')$f$;
 BEGIN
     IF unicode_collation IS NOT NULL THEN
-        folded := format(
-            $f$regexp_replace(%s COLLATE %s, '[^[:alnum:]]+', ' ', 'g')$f$,
-            folded, unicode_collation
+        fold := format(
+            $f$regexp_replace(%s COLLATE %s, '[^[:alnum:] ]+', ' ', 'g')$f$,
+            fold, unicode_collation
         );
     END IF;
+    fold := format('lower(%s)', fold);
     EXECUTE format(
-        $f$CREATE FUNCTION recall_fold(words TEXT) RETURNS TEXT
-        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE RETURN lower(%s)$f$,
-        folded
+        $f$CREATE FUNCTION recall_phrase(word TEXT) RETURNS tsquery
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+        RETURN phraseto_tsquery('simple', %s)$f$,
+        format(fold, 'word')
+    );
+    EXECUTE format(
+        $f$ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (
+            CASE WHEN status IN ('complete', 'interrupted') THEN to_tsvector('simple', %s) END
+        ) STORED$f$,
+        format(fold, 'text')
+    );
+    EXECUTE format(
+        $f$ALTER TABLE summaries ADD COLUMN search tsvector
+        GENERATED ALWAYS AS (to_tsvector('simple', %s)) STORED$f$,
+        format(fold, 'text')
     );
 END
 $$;
-
-CREATE FUNCTION recall_words(words TEXT) RETURNS tsvector
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN to_tsvector('simple', recall_fold(words));
-
-CREATE FUNCTION recall_phrase(word TEXT) RETURNS tsquery
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN phraseto_tsquery('simple', recall_fold(word));
-
-ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (
-    CASE WHEN status IN ('complete', 'interrupted') THEN recall_words(text) END
-) STORED;
-
-ALTER TABLE summaries ADD COLUMN search tsvector GENERATED ALWAYS AS (recall_words(text)) STORED;
 
 CREATE INDEX messages_search ON messages USING gin (search);
 CREATE INDEX summaries_search ON summaries USING gin (search);
