@@ -328,11 +328,15 @@ async def bench_postgres(args: argparse.Namespace, corpus: Corpus) -> None:
 
 
 async def bench_erase(target: Path | str) -> None:
+    """Forget a player with 10 lines (the fixed cost of an erase), then the one with all."""
     async with open_store(target) as store:
-        before = time.perf_counter()
-        counts = await store.forget_user(7)
-        elapsed = time.perf_counter() - before
-    print(f"forget_user erased {counts['messages']:,} messages in {elapsed:.1f} s")
+        for n in range(10):
+            await store.add_message(NewMessage(BIG, GUILD, 10**17 + n, 9, "Cass", "bye"))
+        for user in (9, 7):
+            before = time.perf_counter()
+            counts = await store.forget_user(user)
+            elapsed = time.perf_counter() - before
+            print(f"forget_user erased {counts['messages']:,} messages in {elapsed:.1f} s")
 
 
 if __name__ == "__main__":

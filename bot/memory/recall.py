@@ -1,5 +1,5 @@
 """Long-term recall: full-text search of a scene's older lines and summaries (see README,
-"Long-term recall"); the SQL of each backend's index lives in its dialect.
+"Memory and privacy" and "Storage layer"); each backend's SQL lives in its dialect.
 """
 
 from __future__ import annotations
