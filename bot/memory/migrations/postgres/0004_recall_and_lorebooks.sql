@@ -29,6 +29,10 @@ DECLARE
     fold TEXT := $f$regexp_replace(CASE WHEN octet_length(%1$s) = char_length(%1$s) THEN %1$s
         ELSE normalize(%1$s, NFD) END, '[\u0300-\u036f]', '', 'g')$f$;
 BEGIN
+    IF current_setting('server_version_num')::INTEGER < 140000 THEN
+        RAISE EXCEPTION 'Ensemble needs PostgreSQL 14 or later (this server runs %)',
+            current_setting('server_version');
+    END IF;
     IF unicode_collation IS NOT NULL THEN
         fold := format(
             $f$regexp_replace(%s COLLATE %s, '[^[:alnum:] ]+', ' ', 'g')$f$,
