@@ -15,10 +15,12 @@ from bot.memory.migrate import DatabaseState
 from bot.memory.records import (
     ChannelConfig,
     GuildSettings,
+    LorebookScope,
     MessageRecord,
     NewMessage,
     OocMode,
     Pin,
+    RecallHit,
     ReplyMode,
     StoredPersona,
     Summary,
@@ -30,8 +32,9 @@ from bot.memory.store import Store
 
 __all__ = [
     "ChannelConfig", "CorruptDatabaseError", "DatabaseFileError", "DatabaseState",
-    "DatabaseUnavailableError", "GuildSettings", "MessageRecord", "MigrationError", "NewMessage",
-    "NotFoundError", "OocMode", "Pin", "ReplyMode", "SchemaTooNewError", "Store", "StoreError",
-    "StoredPersona", "Summary", "UnsupportedDatabaseError", "UsageRecord", "UsageReport",
-    "UsageTotals", "inspect_database", "open_store",
+    "DatabaseUnavailableError", "GuildSettings", "LorebookScope", "MessageRecord",
+    "MigrationError", "NewMessage", "NotFoundError", "OocMode", "Pin", "RecallHit", "ReplyMode",
+    "SchemaTooNewError", "Store", "StoreError", "StoredPersona", "Summary",
+    "UnsupportedDatabaseError", "UsageRecord", "UsageReport", "UsageTotals", "inspect_database",
+    "open_store",
 ]  # fmt: skip

@@ -3,8 +3,8 @@
 The store's SQL is written once, with `$1, $2...` placeholders (SQLite runs them as `?1...`)
 and syntax both share (`ON CONFLICT`, `RETURNING`, `CAST`, `TRUE`). A backend answers what
 really differs: id lists, row and erase locks, notices to other processes, cleaning up
-after an erase. Backend-specific SQL beyond a fragment (full-text search, next) goes here
-too, as a method each backend implements.
+after an erase. Backend-specific SQL beyond a fragment (the full-text search of recall)
+goes here too, as a method each backend implements.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from bot.memory.errors import DatabaseFileError
@@ -30,6 +31,23 @@ SHEET = "sheet"
 
 class ConflictError(DatabaseFileError):
     """A unique key was already taken (another process wrote the same row first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Search:
+    """One recall query as a backend runs it: plain words, each searched as a phrase."""
+
+    words: tuple[str, ...]
+    matches: tuple[int, ...]
+    """How many indexed lines each word matches, all channels together."""
+    channel_id: int
+    after_id: int
+    """Messages with ids strictly between `after_id` and `before_id`..."""
+    before_id: int
+    """...and summary versions covering only messages before `before_id`."""
+    summary_key: str
+    include_ooc: bool
+    limit: int
 
 
 class Connection(ABC):
@@ -103,6 +121,24 @@ class Backend(ABC):
     async def after_erase(self) -> None:
         """Leave no copy of erased rows where the backend can reach it."""
         return
+
+    async def message_added(self, conn: Connection) -> None:
+        """Told after a message is stored (SQLite indexes new lines in batches)."""
+        del conn
+
+    async def refresh_search(self, conn: Connection) -> None:
+        """Bring the full-text index up to date with every stored line."""
+        del conn
+
+    @abstractmethod
+    async def count_matches(self, conn: Connection, words: Sequence[str], cap: int) -> list[int]:
+        """How many indexed lines (messages and summaries) each word matches, up to `cap`."""
+
+    @abstractmethod
+    async def search(self, conn: Connection, search: Search) -> list[Row]:
+        """The best `search.limit` messages and the best superseded summary version, as rows
+        `(kind, id, author_name, text, created_at, score)`, higher scores better.
+        """
 
     @abstractmethod
     async def describe(self, conn: Connection) -> dict[str, Any]:

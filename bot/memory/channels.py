@@ -35,6 +35,9 @@ _UPSERT_GUILD = upsert(
     key="guild_id",
 )
 _UPSERT_PERSONA = upsert("personas", "guild_id persona_id card updated_at", "guild_id persona_id")
+_UPSERT_RATING = upsert(
+    "persona_ratings", "guild_id persona_id adult updated_at", "guild_id persona_id"
+)
 _UPSERT_SHEET = upsert(
     "player_sheets", "user_id guild_id name description avatar_url updated_at", "user_id guild_id"
 )
@@ -152,6 +155,24 @@ class ChannelsMixin(StoreBase):
         """Remove a guild's persona card; False if there was none."""
         sql = "DELETE FROM personas WHERE guild_id = $1 AND persona_id = $2"
         return bool(await self._count(sql, guild_id, persona_id))
+
+    async def get_persona_adult(self, guild_id: int, persona_id: str) -> bool | None:
+        """An admin's word on whether a persona is for adults in a guild (over its card's
+        tags), or None if they never gave one.
+        """
+        where = "guild_id = $1 AND persona_id = $2"
+        adult = await self._value(
+            f"SELECT adult FROM persona_ratings WHERE {where}", guild_id, persona_id
+        )
+        return None if adult is None else bool(adult)
+
+    async def set_persona_adult(self, guild_id: int, persona_id: str, adult: bool | None) -> None:
+        """Mark a persona as for adults or not in a guild; None removes the mark."""
+        if adult is None:
+            sql = "DELETE FROM persona_ratings WHERE guild_id = $1 AND persona_id = $2"
+            await self._count(sql, guild_id, persona_id)
+        else:
+            await self._value(_UPSERT_RATING, guild_id, persona_id, bool(adult), self._clock())
 
     async def get_sheet(self, user_id: int, guild_id: int | None) -> PlayerSheet | None:
         """A player's sheet: the guild's one if set, else their global one."""

@@ -71,10 +71,10 @@ class MessagesMixin(StoreBase):
                     message.author_name, message.kind.value, message.persona_id, message.text,
                     message.reply_to_discord_id, created, message.ooc,
                 )  # fmt: skip
-                if row is None:
-                    row = await conn.fetchrow(
-                        f"{_SELECT} WHERE discord_id = $1", message.discord_id
-                    )
+                if row is not None:
+                    await self._db.message_added(conn)
+                    return message_from_row(row)
+                row = await conn.fetchrow(f"{_SELECT} WHERE discord_id = $1", message.discord_id)
                 if row is not None:
                     return message_from_row(row)
         raise DatabaseFileError(

@@ -14,6 +14,9 @@ ReplyMode = Literal["addressed", "auto"]
 OocMode = Literal["drop", "mark"]
 """Out-of-character text is dropped from the prompt, or kept and marked."""
 
+LorebookScope = Literal["guild", "scene"]
+"""Whose lorebook: a guild's (owner id: the guild id) or a scene's (the channel id)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ChannelConfig:
@@ -123,6 +126,21 @@ class Summary:
     version: int
     author_id: int | None = None
     """The admin who wrote this version by hand; None when the model wrote it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecallHit:
+    """A stored line or summary version that matched a recall query."""
+
+    id: int
+    """Memory id: of the message, or of the summary version when `kind` is "summary"."""
+    kind: Literal["message", "summary"]
+    author_name: str | None
+    """Who said it; None for a summary."""
+    text: str
+    created_at: float
+    score: float
+    """How well it matched: higher is better; comparable only within one recall."""
 
 
 @dataclass(frozen=True, slots=True)

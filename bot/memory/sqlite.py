@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from bot.memory.backend import Backend, ConflictError, Connection, Row
+from bot.memory.backend import Backend, ConflictError, Connection, Row, Search
 from bot.memory.errors import (
     CorruptDatabaseError,
     DatabaseFileError,
@@ -51,6 +51,49 @@ _UNAVAILABLE_CODES = {
 }  # fmt: skip
 _CONFLICT_CODES = {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+
+INDEX_BATCH = 256
+"""New messages indexed together for recall (see migration 0004): one FTS5 commit each
+would slow every stored message by half."""
+
+_UNINDEXED = (
+    "SELECT indexed_until, (SELECT COALESCE(MAX(id), 0) FROM messages) FROM recall_index_state"
+)
+_INDEX_NEW = (
+    "INSERT INTO recall_index (rowid, text) SELECT id, text FROM messages "
+    "WHERE id > (SELECT indexed_until FROM recall_index_state) "
+    "AND status IN ('complete', 'interrupted') ORDER BY id"
+)
+_MARK_INDEXED = (
+    "UPDATE recall_index_state SET indexed_until = "
+    "MAX(indexed_until, (SELECT COALESCE(MAX(id), 0) FROM messages))"
+)
+_INDEX_SIZES = """
+SELECT (SELECT COUNT(*) FROM recall_index), (SELECT COUNT(*) FROM summaries)
+    + (SELECT COUNT(*) FROM messages WHERE status IN ('complete', 'interrupted')
+       AND id <= (SELECT indexed_until FROM recall_index_state))
+"""
+_COUNT_MATCHES = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM recall_index WHERE recall_index MATCH $1 LIMIT $2)"
+)
+# FTS5 is the outer loop (CROSS JOIN), so only its matches are looked up; bm25 is negative.
+_SEARCH = """
+SELECT * FROM (
+    SELECT 'message', m.id, m.author_name, m.text, m.created_at, -bm25(recall_index) AS score
+    FROM recall_index CROSS JOIN messages AS m ON m.id = recall_index.rowid
+    WHERE recall_index MATCH $1 AND recall_index.rowid > $2 AND recall_index.rowid < $3
+        AND m.channel_id = $4 AND ($5 OR NOT m.ooc)
+    ORDER BY score DESC, m.id DESC LIMIT $6)
+UNION ALL
+SELECT * FROM (
+    SELECT 'summary', s.id, NULL, s.text, s.created_at, -bm25(recall_index) AS score
+    FROM recall_index CROSS JOIN summaries AS s ON s.id = -recall_index.rowid
+    WHERE recall_index MATCH $1 AND recall_index.rowid < 0
+        AND s.channel_id = $4 AND s.persona_id = $7 AND s.covers_until < $3
+        AND s.version < (SELECT MAX(version) FROM summaries
+                         WHERE channel_id = $4 AND persona_id = $7)
+    ORDER BY score DESC, s.id DESC LIMIT 1)
+"""
 
 
 def translate_error(exc: sqlite3.Error, path: str) -> DatabaseFileError:
@@ -89,6 +132,7 @@ class SqliteBackend(Backend, Connection):
         self._db = db
         self._lock = asyncio.Lock()
         self._closed = False
+        self._unindexed = 0
         self.location = path
 
     @classmethod
@@ -150,11 +194,48 @@ class SqliteBackend(Backend, Connection):
         array = json.dumps([int(value) for value in ids])
         return f"{column} IN (SELECT value FROM json_each({placeholder}))", array
 
+    async def message_added(self, conn: Connection) -> None:
+        """Index the new lines once `INDEX_BATCH` are waiting."""
+        self._unindexed += 1
+        if self._unindexed >= INDEX_BATCH:
+            await self.refresh_search(conn)
+
+    async def refresh_search(self, conn: Connection) -> None:
+        """Index every line stored since the last batch, in one transaction."""
+        self._unindexed = 0
+        row = await conn.fetchrow(_UNINDEXED)
+        if row is None or row[1] <= row[0]:
+            return
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            await conn.execute(_INDEX_NEW)
+            await conn.execute(_MARK_INDEXED)
+        except BaseException:
+            await _rollback(self._db)
+            raise
+        await conn.execute("COMMIT")
+
+    async def count_matches(self, conn: Connection, words: Sequence[str], cap: int) -> list[int]:
+        """A capped count per word; FTS5 stops reading a word's list at `cap`."""
+        return [await conn.fetchval(_COUNT_MATCHES, fts_phrase(word), cap) for word in words]
+
+    async def search(self, conn: Connection, search: Search) -> list[Row]:
+        """FTS5 ranks matches with bm25 (rarer words and shorter lines score higher)."""
+        query = " OR ".join(fts_phrase(word) for word in search.words)
+        return await conn.fetch(
+            _SEARCH,
+            query, search.after_id, search.before_id, search.channel_id, search.include_ooc,
+            search.limit, search.summary_key,
+        )  # fmt: skip
+
     async def after_erase(self) -> None:
-        """Rewrite the file from the live rows (pages keep stale copies of deleted rows in
-        their free space) and empty the write-ahead log (it keeps older pages).
+        """Merge the recall index into one segment (a deleted line's words stay in older
+        segments until then), rewrite the file from the live rows (pages keep stale copies
+        of deleted rows in their free space) and empty the write-ahead log (it keeps older
+        pages).
         """
         async with self.connection() as conn:
+            await conn.execute("INSERT INTO recall_index (recall_index) VALUES ('optimize')")
             await conn.execute("VACUUM")
             row = await conn.fetchrow("PRAGMA wal_checkpoint(TRUNCATE)")
         if row is not None and row[0]:
@@ -168,8 +249,18 @@ class SqliteBackend(Backend, Connection):
         return {"path": self.location, "size_bytes": size, "schema_version": version}
 
     async def problems(self, conn: Connection) -> list[str]:
-        """What `PRAGMA integrity_check` and `foreign_key_check` find."""
-        return await _problems(conn.fetch)
+        """What `PRAGMA integrity_check` and `foreign_key_check` find, and whether the recall
+        index is sound and holds as many lines as it should.
+        """
+        problems = await _problems(conn.fetch)
+        try:
+            await conn.execute("INSERT INTO recall_index (recall_index) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"recall index: {exc}")
+        indexed, expected = await conn.fetchrow(_INDEX_SIZES) or (0, 0)
+        if indexed != expected:
+            problems.append(f"recall index holds {indexed} lines instead of {expected}")
+        return problems
 
     async def close(self) -> None:
         """Optimise the query planner's statistics and close the file."""
@@ -297,6 +388,13 @@ async def _configure(db: aiosqlite.Connection, path: str) -> None:
     if mode != "wal":
         log.warning("%s: could not switch to WAL (journal mode is %s)", path, mode)
     await db.execute_fetchall("SELECT COUNT(*) FROM sqlite_schema")
+
+
+def fts_phrase(word: str) -> str:
+    """`word` as an FTS5 string: every character literal, split into words by the index's
+    tokenizer and matched as a phrase.
+    """
+    return '"' + word.replace('"', '""') + '"'
 
 
 def _prepare_file(path: str) -> str:

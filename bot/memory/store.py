@@ -7,8 +7,10 @@ from typing import Any, Self
 from bot.memory.backend import FORGOTTEN, SHEET, UserCallback
 from bot.memory.channels import ChannelsMixin
 from bot.memory.ledger import LedgerMixin
+from bot.memory.lorebooks import LorebooksMixin
 from bot.memory.messages import MessagesMixin
 from bot.memory.migrate import latest_version
+from bot.memory.recall import RecallMixin
 from bot.memory.summaries import SummariesMixin
 
 COUNTED_TABLES = (
@@ -37,7 +39,7 @@ _INTEGRITY_CHECKS = {
 }
 
 
-class Store(ChannelsMixin, MessagesMixin, SummariesMixin, LedgerMixin):
+class Store(ChannelsMixin, MessagesMixin, SummariesMixin, RecallMixin, LorebooksMixin, LedgerMixin):
     """Per-channel roleplay memory: typed async methods over one database (`open_store`).
 
     Every method is atomic and raises `StoreError` subclasses (`NotFoundError` for ids not

@@ -43,7 +43,7 @@ def test_check_on_a_fresh_folder_leaves_it_empty(tmp_path: Path) -> None:
     database = tmp_path / "data" / "ensemble.sqlite3"
     result = check(tmp_path, database)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"database: would create {database} (schema v3)" in result.stdout
+    assert f"database: would create {database} (schema v4)" in result.stdout
     assert list(tmp_path.iterdir()) == []
 
 
@@ -56,7 +56,7 @@ def test_check_reports_a_pending_migration_without_applying_it(tmp_path: Path) -
     result = check(tmp_path, database)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"database: {database}: needs migration 2 → 3" in result.stdout
+    assert f"database: {database}: needs migration 2 → 4" in result.stdout
     assert snapshot(tmp_path) == before
 
 
@@ -69,7 +69,7 @@ def test_check_says_an_upgraded_database_is_up_to_date(tmp_path: Path) -> None:
     result = check(tmp_path, database)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"database: {database}: schema v3, up to date" in result.stdout
+    assert f"database: {database}: schema v4, up to date" in result.stdout
     assert snapshot(tmp_path) == before
 
 

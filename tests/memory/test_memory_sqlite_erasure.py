@@ -1,4 +1,5 @@
-"""Erased data is gone from the SQLite file itself: no copy in free pages or the WAL."""
+"""Erased data is gone from the SQLite file itself: no copy in free pages, the WAL, or the
+recall index (which keeps words lowercased, so those are looked for too)."""
 
 from pathlib import Path
 
@@ -12,6 +13,9 @@ BRAM = b"BramKeepsThis-1c2d"
 TABLE_TALK = b"TableTalk-55e1"
 ARIA_SUMMARY = b"AriaSummarised-7f3a"
 TABLE_SUMMARY = b"TableSummary-55e1"
+ARIA_WORD = b"ariasaidthis"
+TABLE_WORD = b"tabletalk"
+SUMMARY_WORD = b"ummarised"  # the end of a word the index may store after a shared start
 
 
 def stored_bytes(path: Path) -> bytes:
@@ -33,13 +37,14 @@ async def fill(path: Path) -> None:
             )
         await store.save_sheet(PlayerSheet(7, "Aria", ARIA[2].decode()), GUILD)
         await store.add_pin(CHANNEL, ARIA[3].decode(), 7)
+        assert await store.recall(CHANNEL, "AriaSaidThis")  # indexed now
 
 
 async def test_forgotten_user_is_gone_from_the_file(tmp_path: Path) -> None:
     path = tmp_path / "memory.sqlite3"
     await fill(path)
     before = stored_bytes(path)
-    assert all(marker in before for marker in [*ARIA, BRAM])  # the check below can see them
+    assert all(marker in before for marker in [*ARIA, BRAM, ARIA_WORD])  # the check can see
 
     async with open_store(path) as store:
         await store.forget_user(7)
@@ -48,7 +53,7 @@ async def test_forgotten_user_is_gone_from_the_file(tmp_path: Path) -> None:
     after_close = stored_bytes(path)
 
     for blob in (while_open, after_close):
-        assert [marker for marker in ARIA if marker in blob] == []
+        assert [marker for marker in [*ARIA, ARIA_WORD] if marker in blob] == []
         assert BRAM in blob
 
 
@@ -64,6 +69,7 @@ async def test_summaries_built_from_a_forgotten_user_are_gone_from_the_file(
             await store.save_summary(CHANNEL, None, text, covered)
         await store.save_summary(CHANNEL, "vex", ARIA_SUMMARY.decode() + " as Vex saw it", covered)
         await store.save_summary(OTHER_CHANNEL, None, TABLE_SUMMARY.decode(), 1)
+        assert await store.recall(CHANNEL, "AriaSummarised")
     assert ARIA_SUMMARY in stored_bytes(path)
 
     async with open_store(path) as store:
@@ -76,6 +82,7 @@ async def test_summaries_built_from_a_forgotten_user_are_gone_from_the_file(
     assert (counts["summaries"], counts["summary_channels"]) == (4, 1)
     for blob in (while_open, after_close):
         assert ARIA_SUMMARY not in blob
+        assert SUMMARY_WORD not in blob
         assert TABLE_SUMMARY in blob  # a channel she never spoke in keeps its summary
         assert BRAM in blob
 
@@ -84,6 +91,7 @@ async def test_wiped_channel_is_gone_from_the_file(tmp_path: Path) -> None:
     path = tmp_path / "memory.sqlite3"
     await fill(path)
     assert TABLE_TALK in stored_bytes(path)
+    assert TABLE_WORD in stored_bytes(path)
 
     async with open_store(path) as store:
         await store.wipe_channel(OTHER_CHANNEL)
@@ -92,4 +100,5 @@ async def test_wiped_channel_is_gone_from_the_file(tmp_path: Path) -> None:
 
     for blob in (while_open, after_close):
         assert TABLE_TALK not in blob
+        assert TABLE_WORD not in blob
         assert BRAM in blob

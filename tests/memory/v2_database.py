@@ -90,18 +90,18 @@ ROWS: list[tuple[str, str, tuple[Any, ...]]] = [
 DELETE_NEWEST = "DELETE FROM messages WHERE id > 5"
 
 
-def v2_migrations(backend: str) -> list[Any]:
-    """The migrations of the v2 release (unchanged since)."""
-    return list(load_migrations(backend)[:2])
+def v2_migrations(backend: str, version: int = 2) -> list[Any]:
+    """The migrations of the v2 release (or of a later `version`), unchanged since."""
+    return list(load_migrations(backend)[:version])
 
 
-def build_sqlite(path: str) -> None:
-    """An SQLite file as the v2 release wrote it (WAL mode, user_version 2)."""
+def build_sqlite(path: str, version: int = 2) -> None:
+    """An SQLite file as the v2 release (or `version`) wrote it (WAL mode, user_version)."""
     with sqlite3.connect(path) as raw:
         raw.execute("PRAGMA journal_mode = WAL")
-        for migration in v2_migrations("sqlite"):
+        for migration in v2_migrations("sqlite", version):
             raw.executescript(migration.sql)
-        raw.execute("PRAGMA user_version = 2")
+        raw.execute(f"PRAGMA user_version = {int(version)}")
         for table, columns, values in ROWS:
             marks = ", ".join("?" * len(values))
             raw.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
@@ -121,19 +121,19 @@ def dump_sqlite(path: str) -> dict[str, list[dict[str, Any]]]:
     return tables
 
 
-async def build_postgres(url: str) -> None:
-    """A PostgreSQL schema as the v2 release left it."""
+async def build_postgres(url: str, version: int = 2) -> None:
+    """A PostgreSQL schema as the v2 release (or `version`) left it."""
     import asyncpg
 
     conn = await asyncpg.connect(url)
     try:
-        for migration in v2_migrations("postgres"):
+        for migration in v2_migrations("postgres", version):
             await conn.execute(migration.sql)
         await conn.execute(
             "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
             "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        for migration in v2_migrations("postgres"):
+        for migration in v2_migrations("postgres", version):
             await conn.execute(
                 "INSERT INTO schema_version (version, name) VALUES ($1, $2)",
                 migration.version,

@@ -91,6 +91,10 @@ async def populate(store: Store) -> None:
         await store.record_usage(UsageRecord(500, 600, user, "narrator", 1000, 100, 600))
     await store.record_usage(UsageRecord(501, 602, 9, "bard", 10, 10, cost_usd=0.125))
     await store.try_acquire_lease("channel:600", "old-process", 30)
+    await store.save_lorebook("scene", 600, {"entries": [{"keys": ["key"], "content": CARD}]})
+    await store.save_lorebook("guild", 500, {"entries": []})
+    await store.set_persona_adult(500, "sera", True)
+    await store.set_persona_adult(501, "sera", False)
 
 
 async def dump(store: Store) -> dict[str, Any]:
@@ -104,6 +108,15 @@ async def dump(store: Store) -> dict[str, Any]:
         found[f"usage {guild}"] = await store.usage_report(guild)
         found[f"spent {guild}"] = await store.spent_usd(guild, 0.0)
     found["global sheets"] = await store.get_sheets(USERS, None)
+    for persona in ("sera", "Zed"):
+        found[f"adult {persona}"] = [await store.get_persona_adult(g, persona) for g in GUILDS]
+    for scope, owner in (("guild", 500), ("guild", 501), ("scene", 600), ("scene", 602)):
+        found[f"lorebook {scope} {owner}"] = await store.get_lorebook(scope, owner)
+    # The target builds its own recall index from the rows copied; scores differ by backend.
+    for words in ("key well mat", "line storm", "met inn fought"):
+        hits = await store.recall(600, words, include_ooc=True, limit=50)
+        hits += await store.recall(602, words, limit=50)
+        found[f"recall {words}"] = sorted((hit.kind, hit.id, hit.text) for hit in hits)
     for channel in CHANNELS:
         history = await store.window(channel, limit=1000)
         found[f"channel {channel}"] = await store.get_channel(channel)

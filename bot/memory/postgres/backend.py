@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.memory.backend import Backend, Connection, Row, UserCallback
+from bot.memory.backend import Backend, Connection, Row, Search, UserCallback
 from bot.memory.errors import DatabaseUnavailableError, MigrationError
 from bot.memory.migrate import (
     DatabaseState,
@@ -45,6 +46,40 @@ _MIGRATE_LOCK = (
     "SELECT pg_advisory_xact_lock("
     "hashtextextended('ensemble.migrate:' || COALESCE(current_schema(), ''), 0))"
 )
+
+# Empty phrases (punctuation only) match nothing and are not looked up.
+_COUNT_MATCHES = """
+SELECT CASE WHEN numnode(q) = 0 THEN 0 ELSE
+    (SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE search @@ q LIMIT $2) AS m)
+    + (SELECT COUNT(*) FROM (SELECT 1 FROM summaries WHERE search @@ q LIMIT $2) AS s) END
+FROM unnest($1::TEXT[]) WITH ORDINALITY AS w (word, n), recall_phrase(w.word) AS q
+ORDER BY w.n
+"""
+
+# Each word's ts_rank_cd (normalised by the line's length), weighted by how rare the word
+# is. `+ 0` keeps the planner off the channel and id indexes: the GIN index must lead.
+_SEARCH = """
+WITH terms AS MATERIALIZED (
+    SELECT recall_phrase(word) AS q, weight
+    FROM unnest($1::TEXT[], $2::FLOAT8[]) AS t (word, weight)
+), wanted AS MATERIALIZED (
+    SELECT string_agg(format('(%s)', q), ' | ')::tsquery AS q FROM terms
+)
+(SELECT 'message', m.id, m.author_name, m.text, m.created_at,
+        (SELECT SUM(t.weight * ts_rank_cd(m.search, t.q, 1)) FROM terms AS t) AS score
+ FROM messages AS m
+ WHERE m.search @@ (SELECT q FROM wanted) AND m.channel_id + 0 = $3
+     AND m.id + 0 > $4 AND m.id + 0 < $5 AND ($6 OR NOT m.ooc)
+ ORDER BY score DESC, m.id DESC LIMIT $7)
+UNION ALL
+(SELECT 'summary', s.id, NULL, s.text, s.created_at,
+        (SELECT SUM(t.weight * ts_rank_cd(s.search, t.q, 1)) FROM terms AS t) AS score
+ FROM summaries AS s
+ WHERE s.search @@ (SELECT q FROM wanted) AND s.channel_id = $3 AND s.persona_id = $8
+     AND s.covers_until < $5 AND s.version < (SELECT MAX(version) FROM summaries
+                                              WHERE channel_id = $3 AND persona_id = $8)
+ ORDER BY score DESC, s.id DESC LIMIT 1)
+"""
 
 _CREATE_VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -170,6 +205,22 @@ class PostgresBackend(Backend):
     async def subscribe(self, callback: UserCallback, kind: str) -> None:
         """Report the other processes' notices of `kind` (see `bot.memory.postgres.events`)."""
         await self.listener.subscribe(callback, kind)
+
+    async def count_matches(self, conn: Connection, words: Sequence[str], cap: int) -> list[int]:
+        """A capped count per word, in one round trip."""
+        return [row[0] for row in await conn.fetch(_COUNT_MATCHES, list(words), cap)]
+
+    async def search(self, conn: Connection, search: Search) -> list[Row]:
+        """ts_rank_cd has no notion of rarity: each word's rank is weighted by
+        ln(1 + cap / matches), so rarer words count more, as with SQLite's bm25.
+        """
+        cap = max(search.matches)
+        weights = [math.log1p(cap / matches) for matches in search.matches]
+        return await conn.fetch(
+            _SEARCH,
+            list(search.words), weights, search.channel_id, search.after_id, search.before_id,
+            search.include_ooc, search.limit, search.summary_key,
+        )  # fmt: skip
 
     async def describe(self, conn: Connection) -> dict[str, Any]:
         """The URL, the server's version, the tables' size and the schema's version."""

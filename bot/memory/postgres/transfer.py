@@ -47,10 +47,11 @@ class TableSpec:
 
 TABLES = (  # noqa: SIM905 (names, tersely)
     "guild_settings channels channel_cast personas player_sheets messages discord_parts "
-    "swipes summaries pins usage_ledger runtime_state"
+    "swipes summaries pins usage_ledger runtime_state lorebooks persona_ratings"
 ).split()
 """Every table that holds memory, parents before children. Leases are not copied: they
-only mean something to processes running right now."""
+only mean something to processes running right now. Nor is SQLite's recall index:
+PostgreSQL computes its own (`search` columns) from the rows copied."""
 
 
 async def table_specs(db: aiosqlite.Connection, conn: Connection) -> list[TableSpec]:
