@@ -226,3 +226,20 @@ async def test_lines_posted_while_the_bot_was_down_are_answered(tmp_path):
             "Ah, Bob, you made it.",
         ]
         assert len(model.requests) == 2
+
+
+async def test_lines_lost_with_a_session_that_could_not_be_resumed_are_answered(tmp_path):
+    async with running_scene(tmp_path) as scene:
+        await scene.enable()
+        scene.model.script(Reply(text="Welcome."), Reply(text="Ah, Bob."))
+        await scene.say(scene.alice, "Narrator, we arrive.")
+        await scene.wait_for_reply("Welcome.")
+        # Discord drops the session for good: discord.py re-identifies after its 5 s wait,
+        # and nothing said meanwhile is replayed to the new session.
+        await scene.fake.invalidate_session(resumable=False)
+        await scene.say(scene.bob, "Narrator, did I miss anything?")
+        answer = await scene.wait_for_reply("Ah, Bob.", count=2, timeout=20)
+        assert answer.content.startswith("Ah, Bob.")
+        texts = [r.text for r in await scene.services.store.window(scene.channel.id, limit=10)]
+        assert texts[-2:] == ["Narrator, did I miss anything?", "Ah, Bob."]
+        assert len(scene.model.requests) == 2

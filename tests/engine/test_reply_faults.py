@@ -42,6 +42,8 @@ class Case:
 
 
 FORBIDDEN = PortError("403 Missing Permissions", status=403, code=50013)
+INVALID = PortError("400 Invalid Form Body", status=400, code=50035)
+RATE_LIMITED = PortError("429 Too Many Requests", status=429)
 BAD_GATEWAY = PortError("502 Bad Gateway", status=502)
 TIMEOUT = PortError("Discord did not answer within 8 s")
 
@@ -77,6 +79,24 @@ CASES = [
         kept_all=False,
     ),
     Case("final edit fails once (5xx), then works", faults=(("settle", 1, BAD_GATEWAY, 1),)),
+    Case(
+        "final edit rate limited once (429), then works",
+        faults=(("settle", 1, RATE_LIMITED, 1),),
+    ),
+    Case(
+        "400 at the first edit",
+        faults=(("edit", 1, INVALID, 1),),
+        status=ReplyStatus.INTERRUPTED,
+        look=Look.INTERRUPTED.value,
+        kept_all=False,
+    ),
+    Case(
+        "refused between split parts (403 on the second message)",
+        faults=(("send", 2, FORBIDDEN, 1),),
+        status=ReplyStatus.INTERRUPTED,
+        look=Look.INTERRUPTED.value,
+        kept_all=False,
+    ),
     Case(
         "final look refused for good (403)",
         faults=(("settle", 1, FORBIDDEN, None),),
