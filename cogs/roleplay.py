@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.bot import reply_ephemeral
 from bot.errors import UserFacingError
 from bot.ui.controls import ReplyButton
 
@@ -86,17 +87,7 @@ class Roleplay(commands.Cog):
             elif action == "cont":
                 await self.runtime.continue_reply(channel_id, reply_id, user_id=user_id)
         except UserFacingError as error:
-            await _tell(interaction, str(error))
-
-
-async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("Could not answer a button press in %s", interaction.channel_id)
+            await reply_ephemeral(interaction, str(error))
 
 
 async def setup(bot: RoleplayBot) -> None:
