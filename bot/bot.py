@@ -29,6 +29,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.memory",
     "cogs.admin",
     "cogs.controls",
+    "cogs.dice",
+    "cogs.lore",
 )
 
 

@@ -118,6 +118,15 @@ class Settings(BaseSettings):
     lull_seconds: float = Field(
         default=3.0, ge=0.0, le=120.0, description="Quiet time before an automatic reply."
     )
+    lore_tokens: int = Field(
+        default=800, ge=0, le=8000, description="Tokens the lore of one turn may use (0: off)."
+    )
+    recall_tokens: int = Field(
+        default=600, ge=0, le=8000, description="Tokens recalled older passages may use."
+    )
+    recall_passages: int = Field(
+        default=3, ge=0, le=10, description="Older passages recalled per turn (0: off)."
+    )
     persona_turn_budget: int = Field(
         default=1, ge=0, le=10, description="Persona-to-persona turns per human message."
     )

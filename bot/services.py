@@ -69,6 +69,9 @@ def engine_config(settings: Settings) -> EngineConfig:
         proxy_wait_seconds=settings.proxy_wait_seconds,
         user_cooldown_seconds=settings.user_cooldown_seconds,
         persona_turn_budget=settings.persona_turn_budget,
+        lore_tokens=settings.lore_tokens,
+        recall_tokens=settings.recall_tokens,
+        recall_passages=settings.recall_passages,
     )
 
 

@@ -64,6 +64,17 @@ def describe_turn(
     if cuts:
         shown = cuts[:6] + ([f"… {len(cuts) - 6} more"] if len(cuts) > 6 else [])
         lines.append("✂️ Cut to fit the window: " + "; ".join(shown))
+    context = turn.context
+    for hit in context.lore.fired:
+        lines.append(
+            f"📖 Lore fired: {hit.scope} `{hit.entry.uid}` **{hit.entry.title}** — {hit.reason}"
+        )
+    for hit in context.lore.left_out:
+        lines.append(f"📖 Lore left out (budget): {hit.scope} `{hit.entry.uid}` {hit.entry.title}")
+    if context.recall_terms:
+        found = len(context.recalled)
+        terms = ", ".join(context.recall_terms[:8])
+        lines.append(f"🧠 Recall for “{terms}”: {found} older passage(s) added")
     if prompt.ends_on_own_turn:
         lines.append(
             f"⚠️ The newest line is {turn.persona.name}'s own, so it waits for someone else."

@@ -163,6 +163,27 @@ class Memory(commands.GroupCog, group_name="memory", group_description="A scene'
             raise UserFacingError(f"This scene has no pin `{pin}`; see `/memory show`.")
         await interaction.response.send_message(f"📌 Pin `{pin}` removed.", ephemeral=True)
 
+    @app_commands.command(name="recall")
+    @app_commands.describe(query="Names or words to look for in the scene's older memory")
+    @game_master_only()
+    async def recall(
+        self, interaction: Interaction, query: app_commands.Range[str, 1, 200]
+    ) -> None:
+        """Search the scene's older memory: what a persona would remember about it."""
+        channel_id = await self._configured(interaction)
+        hits = await self.runtime.recall(channel_id, query)
+        if not hits:
+            await interaction.response.send_message(
+                "🧠 Nothing older than the recent messages matches that.", ephemeral=True
+            )
+            return
+        lines = [f"🧠 What the scene's older memory holds about “{query}”:"]
+        for hit in hits:
+            who = "earlier summary" if hit.kind == "summary" else hit.author_name
+            text = hit.text if len(hit.text) <= 300 else hit.text[:299] + "…"
+            lines.append(f"- **{who}** <t:{int(hit.created_at)}:R>: {text}")
+        await interaction.response.send_message("\n".join(lines)[:2000], ephemeral=True)
+
     @unpin.autocomplete("pin")
     async def _pin_choices(
         self, interaction: Interaction, current: str

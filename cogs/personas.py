@@ -413,6 +413,32 @@ class Personas(commands.GroupCog, group_name="persona"):
             ephemeral=True,
         )
 
+    @app_commands.command(name="rating")
+    @app_commands.describe(
+        persona="The persona to rate",
+        adult="For adults only (true), for everyone (false); leave out to follow its card's tags",
+    )
+    @app_commands.autocomplete(persona=persona_choices)
+    async def rating(
+        self, interaction: Interaction, persona: str, adult: bool | None = None
+    ) -> None:
+        """Mark a persona for adults only (age-restricted channels) or for everyone."""
+        assert interaction.guild_id is not None
+        found = await self._persona(interaction.guild_id, persona)
+        runtime = self.bot.services.runtime
+        await runtime.set_persona_adult(interaction.guild_id, found.id, adult)
+        is_adult, mark = await runtime.persona_adult(interaction.guild_id, found)
+        why = "as marked by an admin" if mark is not None else "from its card's tags"
+        where = (
+            "It speaks only in age-restricted channels; scenes elsewhere that seat it pause."
+            if is_adult
+            else "It may speak in any channel."
+        )
+        await interaction.response.send_message(
+            f"**{found.name}** is {'for adults' if is_adult else 'for everyone'} ({why}). {where}",
+            ephemeral=True,
+        )
+
 
 def import_summary(parsed: ParsedCard, filename: str) -> str:
     """What an import brought in, in one message."""

@@ -61,6 +61,17 @@ class Roleplay(commands.Cog):
             await self.runtime.message_edited(payload.message_id, incoming.text)
 
     @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """A channel's age restriction changed: its scenes (and its threads') pause or go on."""
+        if getattr(before, "nsfw", None) == getattr(after, "nsfw", None):
+            return
+        await self.runtime.rating_changed(after.id)
+        for thread in getattr(after, "threads", ()):
+            await self.runtime.rating_changed(thread.id)
+
+    @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
         """Forget what a deleted message showed."""
         await self.runtime.message_deleted(payload.channel_id, payload.message_id)

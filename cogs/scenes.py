@@ -99,6 +99,12 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
             )
         return [available[pid] for pid in dict.fromkeys(ids)]
 
+    async def _check_seating(self, channel: SceneChannel, personas: list[Persona]) -> None:
+        """Refuse adult personas in a channel that is not age-restricted."""
+        refusal = await self.runtime.seating_refusal(channel.id, channel.guild.id, personas)
+        if refusal is not None:
+            raise UserFacingError(refusal)
+
     async def _greet(self, channel: SceneChannel, guild_id: int, persona: Persona) -> bool:
         """Post a persona's greeting and remember it as its own line; False if none was posted."""
         return await self.runtime.greet(channel.id, guild_id, persona)
@@ -137,6 +143,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         guild_id = channel.guild.id
         ids = [pid for pid in (persona, persona_2, persona_3) if pid]
         cast = await self._personas(guild_id, ids)
+        await self._check_seating(channel, cast)
         if new_thread and not isinstance(channel, discord.TextChannel):
             raise UserFacingError("A new thread can only be started from a text channel.")
         if not new_thread:
@@ -283,6 +290,7 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         channel = scene_channel(interaction)
         config = await self._running(channel.id)
         (joining,) = await self._personas(channel.guild.id, [persona])
+        await self._check_seating(channel, [joining])
         if joining.id in config.cast:
             raise UserFacingError(f"{joining.name} is already in the cast.")
         if len(config.cast) >= MAX_CAST:

@@ -9,6 +9,7 @@ from typing import TypeVar
 from bot.budget import budget_refusal
 from bot.engine.leases import TurnLeases
 from bot.engine.port import Controls, Ending, Look
+from bot.engine.rating_guard import RatingGuard
 from bot.engine.reply import ReplyKind, ReplyOutcome, StopReason
 from bot.engine.scheduler import TurnScheduler
 from bot.engine.stage import Stage
@@ -17,6 +18,7 @@ from bot.engine.types import PreparedTurn
 from bot.errors import UserFacingError
 from bot.memory import MessageRecord
 from bot.models import AuthorKind, ReplyStatus
+from bot.ratings import pause_notice
 
 T = TypeVar("T")
 
@@ -34,9 +36,15 @@ class ReplyControls:
     """Changes the newest reply of a channel, always as that channel's turn."""
 
     def __init__(
-        self, stage: Stage, builder: TurnBuilder, leases: TurnLeases, scheduler: TurnScheduler
+        self,
+        stage: Stage,
+        builder: TurnBuilder,
+        leases: TurnLeases,
+        scheduler: TurnScheduler,
+        ratings: RatingGuard,
     ) -> None:
         self._stage = stage
+        self._ratings = ratings
         self._memory = stage.memory
         self._builder = builder
         self._leases = leases
@@ -154,6 +162,9 @@ class ReplyControls:
             persona = await self._memory.personas.get(config.guild_id, record.persona_id or "")
         if persona is None:
             raise UserFacingError(f"{record.author_name} isn't available in this scene any more.")
+        blocked = await self._ratings.blocked(record.channel_id, config.guild_id, [persona])
+        if blocked:
+            raise UserFacingError(pause_notice(p.name for p in blocked))
         return await self._builder.prepare(
             config, cast, persona, exclude_from=exclude_from, cue=cue
         )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 
+from bot.dice import DiceError, inline_rolls
 from bot.director import Address, addressed_persona, choose_speaker, next_in_chain
 from bot.engine.leases import TurnLeases
 from bot.engine.port import IncomingMessage
+from bot.engine.rating_guard import RatingGuard
 from bot.engine.scheduler import Trigger, TriggerKind, TurnScheduler
 from bot.engine.stage import SceneState, Stage
 from bot.engine.turns import TurnBuilder
@@ -18,6 +21,7 @@ from bot.text import is_ooc, split_for_discord
 log = logging.getLogger(__name__)
 
 FLOOD_NOTICE_SECONDS = 8.0
+ROLL_ERROR_SECONDS = 15.0
 PROXY_SETTLE_SECONDS = 0.25
 CHAIN_DELAY = 0.5
 DISCORD_LIMIT = 2000
@@ -32,8 +36,10 @@ class Conversation:
         builder: TurnBuilder,
         leases: TurnLeases,
         scheduler: TurnScheduler,
+        ratings: RatingGuard,
     ) -> None:
         self._stage = stage
+        self._ratings = ratings
         self._memory = stage.memory
         self._builder = builder
         self._leases = leases
@@ -47,6 +53,7 @@ class Conversation:
         config = await self._memory.channel(message.channel_id)
         if config is None or not config.enabled or not message.text:
             return
+        message = self._roll_inline(message)
         record = await self.store_line(message)
         if record.ooc:
             return
@@ -56,6 +63,22 @@ class Conversation:
         self._scheduler.cancel_kind(message.channel_id, TriggerKind.CHAIN)
         pause = 0.0 if message.via_proxy else self._cooldown(state, message)
         await self.schedule_answer(config, record, mentions_bot=message.mentions_bot, pause=pause)
+
+    def _roll_inline(self, message: IncomingMessage) -> IncomingMessage:
+        """Roll the message's `[[dice]]`: memory keeps the results in its text, and the
+        channel sees them (a bad roll is explained and nothing of it is rolled).
+        """
+        port, channel_id = self._stage.port, message.channel_id
+        try:
+            rolled = inline_rolls(message.text)
+        except DiceError as error:
+            self._stage.spawn(port.notice(channel_id, f"🎲 {error}", lifetime=ROLL_ERROR_SECONDS))
+            return message
+        if rolled is None:
+            return message
+        lines = [f"🎲 **{message.author_name}**: {roll.breakdown}" for roll in rolled.rolls]
+        self._stage.spawn(port.notice(channel_id, "\n".join(lines)))
+        return dataclasses.replace(message, text=rolled.text)
 
     async def store_line(self, message: IncomingMessage) -> MessageRecord:
         """Store a player's line (idempotent: a line already stored comes back as it is)."""
@@ -196,6 +219,8 @@ class Conversation:
         if trigger.kind is not TriggerKind.CHAIN and await memory.unanswered(channel_id) is None:
             return  # the newest line is answered already (e.g. another process gave it)
         cast = await memory.cast(config)
+        if await self._ratings.hold(channel_id, config.guild_id, cast):
+            return  # an adult persona in a channel that is not age-restricted: paused
         persona = self._speaker(cast, trigger, await memory.recent_speakers(channel_id))
         if persona is None:
             return

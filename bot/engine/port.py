@@ -168,6 +168,10 @@ class ScenePort(Protocol):
         """
         ...
 
+    def is_age_restricted(self, channel_id: int) -> bool:
+        """Whether Discord marks the channel age-restricted (a thread: its parent channel)."""
+        ...
+
     def is_available(self, channel_id: int) -> bool:
         """Whether the channel exists and this process serves it (its guild is connected)."""
         ...

@@ -14,10 +14,12 @@ Cogs call its intent-level operations and render the answers; Discord sits behin
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Literal, TypeVar
 
 from bot.catalog import PersonaCatalog
+from bot.dice import DiceError, Roll, clean_reason, roll
 from bot.engine.controls import ReplyControls
 from bot.engine.conversation import Conversation
 from bot.engine.folding import Folding
@@ -25,6 +27,7 @@ from bot.engine.keeping import SceneKeeping
 from bot.engine.leases import TurnLeases
 from bot.engine.memory import SceneMemory
 from bot.engine.port import IncomingMessage, ScenePort
+from bot.engine.rating_guard import RatingGuard
 from bot.engine.recovery import Recovery
 from bot.engine.reply import ReplyOutcome, StopReason
 from bot.engine.scheduler import Trigger, TurnScheduler
@@ -32,9 +35,10 @@ from bot.engine.speech import ModelSpeech
 from bot.engine.stage import Stage
 from bot.engine.turns import TurnBuilder
 from bot.engine.types import EngineConfig, PreparedTurn
-from bot.errors import AdminAlert
+from bot.errors import AdminAlert, UserFacingError
 from bot.llm import LLMClient, SamplingParams, as_state_store
-from bot.memory import ChannelConfig, MessageRecord, Store, Summary
+from bot.lore import Lorebook, to_storage
+from bot.memory import ChannelConfig, LorebookScope, MessageRecord, RecallHit, Store, Summary
 from bot.metrics import MetricsSink, NoMetrics
 from bot.models import Persona, PlayerSheet
 from bot.tokens import TokenEstimator
@@ -42,6 +46,9 @@ from bot.tokens import TokenEstimator
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+BookScope = Literal["scene", "server"]
+_STORED: dict[BookScope, LorebookScope] = {"scene": "scene", "server": "guild"}
 
 SHUTDOWN_GRACE = 5.0
 """Seconds replies get to end in their interrupted look when the bot stops."""
@@ -76,8 +83,13 @@ class SceneRuntime:
         speech = ModelSpeech(llm, self._builder, memory, self.metrics)
         self._stage = Stage(memory, speech, self._folding, metrics=self.metrics)
         self._scheduler = TurnScheduler(self._take_turn)
-        self._conversation = Conversation(self._stage, self._builder, leases, self._scheduler)
-        self._controls = ReplyControls(self._stage, self._builder, leases, self._scheduler)
+        self._ratings = RatingGuard(self._stage)
+        self._conversation = Conversation(
+            self._stage, self._builder, leases, self._scheduler, self._ratings
+        )
+        self._controls = ReplyControls(
+            self._stage, self._builder, leases, self._scheduler, self._ratings
+        )
         self._keeping = SceneKeeping(self._stage, self._folding, leases, self._scheduler)
         self._recovery = Recovery(self._stage, self._conversation, leases)
         self._recovered = False
@@ -86,6 +98,7 @@ class SceneRuntime:
     def attach(self, port: ScenePort) -> None:
         """Connect the Discord side (before the gateway delivers any event)."""
         self._stage.attach(port)
+        self._builder.rate_with(self._ratings.rating_line)
 
     async def _take_turn(self, channel_id: int, trigger: Trigger) -> None:
         if not self._closed:
@@ -221,6 +234,88 @@ class SceneRuntime:
     async def newest_reply(self, channel_id: int) -> MessageRecord:
         """The newest persona reply of a scene (raises UserFacingError if none)."""
         return await self._controls.newest_reply(channel_id)
+
+    # ---- lorebooks, recall, dice, ratings ----------------------------------------------------
+
+    async def lorebook(self, scope: BookScope, owner_id: int) -> Lorebook | None:
+        """A scene's (owner: channel id) or a server's (owner: guild id) lorebook."""
+        return await self._builder.context.stored_book(_STORED[scope], owner_id)
+
+    async def save_lorebook(self, scope: BookScope, owner_id: int, book: Lorebook) -> None:
+        """Replace a scene's or a server's lorebook as a whole; the next turn reads it."""
+        await self.store.save_lorebook(_STORED[scope], owner_id, to_storage(book))
+        self._builder.context.book_changed(_STORED[scope], owner_id)
+
+    async def delete_lorebook(self, scope: BookScope, owner_id: int) -> bool:
+        """Remove a scene's or a server's lorebook; False if there was none."""
+        removed = await self.store.delete_lorebook(_STORED[scope], owner_id)
+        self._builder.context.book_changed(_STORED[scope], owner_id)
+        return removed
+
+    async def recall(self, channel_id: int, query: str, *, limit: int = 5) -> list[RecallHit]:
+        """What the scene's older memory holds about `query` (what a persona would recall)."""
+        window = await self.memory.window(channel_id)
+        first = window.rows[0][0] if window.rows else None
+        return await self.store.recall(channel_id, query, before_id=first, limit=limit)
+
+    @staticmethod
+    def roll_dice(expression: str, reason: str | None = None) -> tuple[Roll, str]:
+        """Roll dice (raises UserFacingError for a bad expression); the roll and its reason."""
+        try:
+            return roll(expression), clean_reason(reason)
+        except DiceError as error:
+            raise UserFacingError(str(error)) from error
+
+    async def roll_shown(
+        self,
+        channel_id: int,
+        guild_id: int,
+        user_id: int,
+        name: str,
+        sentence: str,
+        discord_id: int,
+    ) -> bool:
+        """A roll was posted in a scene: memory keeps it as what happened, and the scene's
+        rules decide whether a persona answers. False when the channel has no scene.
+        """
+        config = await self.memory.channel(channel_id)
+        if config is None or not config.enabled:
+            return False
+        await self._conversation.heard(
+            IncomingMessage(
+                channel_id=channel_id,
+                guild_id=guild_id,
+                discord_id=discord_id,
+                author_id=user_id,
+                author_name=name,
+                text=f"🎲 {sentence}",
+                created_at=time.time(),
+            )
+        )
+        return True
+
+    async def seating_refusal(
+        self, channel_id: int, guild_id: int, personas: Sequence[Persona]
+    ) -> str | None:
+        """Why these personas may not be seated in this channel (adult content), or None."""
+        return await self._ratings.seating_refusal(channel_id, guild_id, personas)
+
+    async def persona_adult(self, guild_id: int, persona: Persona) -> tuple[bool, bool | None]:
+        """Whether a persona counts as for adults here, and the admin's mark if any."""
+        return await self._ratings.adult(guild_id, persona), await self._ratings.override(
+            guild_id, persona.id
+        )
+
+    async def set_persona_adult(self, guild_id: int, persona_id: str, adult: bool | None) -> None:
+        """Mark a persona as for adults or not (None: by its card's tags)."""
+        await self._ratings.set_adult(guild_id, persona_id, adult)
+
+    async def rating_changed(self, channel_id: int) -> None:
+        """A channel's age restriction changed: its scene pauses or goes on."""
+        config = await self.memory.channel(channel_id)
+        if config is not None and config.enabled:
+            cast = await self.memory.cast(config)
+            await self._ratings.rating_changed(channel_id, config.guild_id, cast)
 
     # ---- players -----------------------------------------------------------------------------
 

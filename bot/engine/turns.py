@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from bot.engine.context import ContextGatherer
 from bot.engine.memory import SceneMemory
 from bot.engine.types import PreparedTurn, PromptInputs
 from bot.llm import SamplingParams
@@ -24,6 +25,12 @@ class TurnBuilder:
     def __init__(self, memory: SceneMemory, dialect: DialectPolicy) -> None:
         self._memory = memory
         self._dialect = dialect
+        self.context = ContextGatherer(memory)
+        self._rating: Callable[[int], str] = lambda _channel_id: ""
+
+    def rate_with(self, rating: Callable[[int], str]) -> None:
+        """How to tell a channel's content rating sentence (the Discord side knows)."""
+        self._rating = rating
 
     async def prepare(
         self,
@@ -59,6 +66,13 @@ class TurnBuilder:
             )
         else:
             history = tuple(line for _, line in rows)
+        context = await self.context.gather(
+            config,
+            persona,
+            history,
+            after_id=start or None,
+            before_id=next((rid for rid, _ in rows if rid > start), None),
+        )
         if cue is not None:
             history += (HistoryLine(speaker=CUE_SPEAKER, text=cue, kind=AuthorKind.HUMAN),)
         inputs = PromptInputs(
@@ -69,6 +83,8 @@ class TurnBuilder:
             cast=tuple(p for p in cast if p.id != persona.id),
             history=history,
             ooc="mark" if (config.ooc_mode or memory.config.ooc_mode) == "mark" else "drop",
+            notes=context.notes,
+            rating=self._rating(channel_id),
         )
         params = self.sampling_for(persona, config)
         prompt = self.build(persona, inputs, self._dialect.current, params.max_tokens)
@@ -89,6 +105,7 @@ class TurnBuilder:
             reply_to=reply_to,
             user_id=user_id,
             inputs=inputs,
+            context=context,
         )
 
     def sampling_for(self, persona: Persona, config: ChannelConfig) -> SamplingParams:
@@ -136,6 +153,7 @@ class TurnBuilder:
             pins=inputs.pins,
             cast=inputs.cast,
             notes=inputs.notes,
+            rating=inputs.rating,
             dialect=dialect,
             budget=budget,
             estimator=self._memory.estimator,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.llm import SamplingParams
+from bot.lore import Activation
+from bot.memory import RecallHit
 from bot.models import HistoryLine, Persona, PlayerSheet, Scene
 from bot.prompt import BuiltPrompt, ContextNote
 
@@ -33,6 +35,22 @@ class EngineConfig:
     """Persona-to-persona replies allowed after one human line."""
     backfill_limit: int = 200
     """At most this many missed messages per channel are read back after a restart."""
+    lore_tokens: int = 800
+    """Tokens the lore that fires in a turn may use (all lorebooks together)."""
+    recall_tokens: int = 600
+    """Tokens the recalled older passages of a turn may use."""
+    recall_passages: int = 3
+    """At most this many older passages are recalled per turn (0: no recall)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """What a turn adds after the history, and why (for /debug prompt)."""
+
+    notes: tuple[ContextNote, ...] = ()
+    lore: Activation = field(default_factory=Activation)
+    recalled: tuple[RecallHit, ...] = ()
+    recall_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +67,8 @@ class PromptInputs:
     """Out-of-character lines: left out, or kept and marked."""
     notes: tuple[ContextNote, ...] = ()
     """Per-turn context (lore, recall) for the request's final "Scene notes" message."""
+    rating: str = ""
+    """The channel's content rating sentence for the persona's rules."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +83,5 @@ class PreparedTurn:
     reply_to: int | None
     user_id: int | None
     inputs: PromptInputs
+    context: TurnContext = field(default_factory=TurnContext)
+    """What the turn added after the history (fired lore, recalled passages) and why."""

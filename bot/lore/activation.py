@@ -43,8 +43,46 @@ class Activation:
     left_out: tuple[Fired, ...] = ()
 
 
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass(slots=True)
+class _Text:
+    """Scanned text, with its words as sets so a one-word key costs one lookup."""
+
+    text: str
+    folded: str
+    words: frozenset[str]
+    tokens: list[str]
+    """The folded text's words in order."""
+    positions: dict[str, list[int]]
+    """Where each folded word stands in `tokens`."""
+    pairs: frozenset[tuple[str, str]]
+    """Every two folded words that follow each other."""
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        folded = text.casefold()
+        tokens = _WORDS.findall(folded)
+        positions: dict[str, list[int]] = {}
+        for index, token in enumerate(tokens):
+            positions.setdefault(token, []).append(index)
+        pairs = frozenset(zip(tokens, tokens[1:], strict=False))
+        return cls(text, folded, frozenset(_WORDS.findall(text)), tokens, positions, pairs)
+
+    def has_phrase(self, words: Sequence[str]) -> bool:
+        """Whether the folded words follow each other somewhere in the text."""
+        count = len(words)
+        if any((a, b) not in self.pairs for a, b in zip(words, words[1:], strict=False)):
+            return False
+        return any(
+            self.tokens[start : start + count] == words
+            for start in self.positions.get(words[0], ())
+        )
+
+
 class _Key:
-    __slots__ = ("exact", "folded", "pattern", "text")
+    __slots__ = ("exact", "folded", "parts", "pattern", "phrase", "single", "text")
 
     def __init__(self, text: str, *, case_sensitive: bool, whole_words: bool) -> None:
         self.text = text
@@ -53,13 +91,27 @@ class _Key:
         bounded = whole_words and not _CJK.search(text) and text[:1].isalnum()
         bounded = bounded and text[-1:].isalnum()
         flags = 0 if case_sensitive else re.IGNORECASE
-        self.pattern = re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", flags) if bounded else None
+        # Only a case-sensitive whole-word key is checked with a pattern; the others compare
+        # words (see `found_in`), so compiling one for them would be wasted.
+        exact_bounded = bounded and case_sensitive
+        self.pattern = (
+            re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", flags) if exact_bounded else None
+        )
+        parts = _WORDS.findall(self.folded)
+        self.single = bounded and len(parts) == 1 and parts[0] == self.folded
+        self.parts = frozenset(parts) if bounded else frozenset()
+        self.phrase = parts if bounded and not case_sensitive else []
 
-    def found_in(self, text: str, folded: str) -> bool:
-        haystack = text if self.exact else folded
-        if self.folded not in haystack:
+    def found_in(self, scanned: _Text) -> bool:
+        if self.phrase:  # a whole-word key: compare words, never search the text
+            if len(self.phrase) == 1:
+                return self.phrase[0] in scanned.positions
+            return scanned.has_phrase(self.phrase)
+        if self.parts and not self.parts <= scanned.words:
+            return False  # a case-sensitive key with a word missing: no need to search
+        if self.folded not in (scanned.text if self.exact else scanned.folded):
             return False
-        return self.pattern is None or self.pattern.search(text) is not None
+        return self.pattern is None or self.pattern.search(scanned.text) is not None
 
 
 class _Entry:
@@ -72,15 +124,15 @@ class _Entry:
         self.keys = [_Key(key, **options) for key in entry.keys]
         self.secondary = [_Key(key, **options) for key in entry.secondary_keys]
 
-    def match(self, text: str, folded: str) -> str | None:
+    def match(self, scanned: _Text) -> str | None:
         """Why the entry fires on this text, or None."""
-        hit = next((key for key in self.keys if key.found_in(text, folded)), None)
+        hit = next((key for key in self.keys if key.found_in(scanned)), None)
         if hit is None:
             return None
         entry = self.entry
         if not entry.selective or not self.secondary:
             return f"key “{hit.text}”"
-        present = [key.text for key in self.secondary if key.found_in(text, folded)]
+        present = [key.text for key in self.secondary if key.found_in(scanned)]
         ok = {
             Logic.AND_ANY: bool(present),
             Logic.AND_ALL: len(present) == len(self.secondary),
@@ -114,13 +166,13 @@ class _Scan:
 
     def __init__(self, lines: Sequence[str]) -> None:
         self._lines = lines
-        self._texts: dict[int, tuple[str, str]] = {}
+        self._texts: dict[int, _Text] = {}
 
-    def text(self, depth: int) -> tuple[str, str]:
+    def text(self, depth: int) -> _Text:
         found = self._texts.get(depth)
         if found is None:
             joined = "\n".join(self._lines[-depth:]) if depth > 0 else ""
-            found = self._texts[depth] = (joined, joined.casefold())
+            found = self._texts[depth] = _Text.of(joined)
         return found
 
 
@@ -140,7 +192,7 @@ def activate(
             entry = item.entry
             reason = "constant" if entry.constant else None
             if reason is None and item.depth:
-                reason = item.match(*scan.text(item.depth))
+                reason = item.match(scan.text(item.depth))
             if reason is not None:
                 fired[(index, entry.uid)] = Fired(book.scope, entry, reason)
                 position[(index, entry.uid)] = place
@@ -179,7 +231,7 @@ def _recurse(
         text = "\n".join(hit.entry.content for hit in fresh if not hit.entry.prevent_recursion)
         if not text:
             return
-        folded = text.casefold()
+        scanned = _Text.of(text)
         fresh = []
         for index, book in enumerate(books):
             if not book.book.recursive:
@@ -188,7 +240,7 @@ def _recurse(
                 key = (index, item.entry.uid)
                 if key in fired or item.entry.exclude_recursion:
                     continue
-                reason = item.match(text, folded)
+                reason = item.match(scanned)
                 if reason is not None:
                     found = Fired(book.scope, item.entry, f"{reason} in another entry")
                     fired[key] = found

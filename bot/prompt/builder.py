@@ -258,6 +258,7 @@ def build_messages(
     pins: Sequence[str] = (),
     cast: Sequence[Persona] = (),
     notes: Sequence[ContextNote] = (),
+    rating: str = "",
     dialect: Dialect = "native",
     budget: PromptBudget = _DEFAULT_BUDGET,
     estimator: TokenEstimator | None = None,
@@ -277,6 +278,7 @@ def build_messages(
         pins: facts that always stay, listed with the summary.
         cast: the other personas in the scene (named so the persona leaves them alone).
         notes: per-turn context (lore, recall), most important first; the last message.
+        rating: the channel's content rating sentence, closing the persona's rules.
         dialect: "native" M2-her roles, or "flat" system/user/assistant only.
         budget: context size, reply reservation, margin and optional history cap.
         estimator: token estimator (pass the shared, calibrated one).
@@ -312,6 +314,7 @@ def build_messages(
         instructions=clean(persona.system_prompt),
         cast=_cast_names(persona, cast),
         post_history=clean(persona.post_history_instructions),
+        rating=rating,
     )
     pairs = [
         ExamplePair(clean(pair.user, GENERIC_PLAYER), clean(pair.ai, GENERIC_PLAYER))

@@ -40,6 +40,8 @@ class PersonaText:
     instructions: str
     cast: tuple[str, ...]
     post_history: str
+    rating: str = ""
+    """The channel's content rating, one sentence (stable per channel)."""
 
 
 def _card(parts: PersonaText) -> list[str]:
@@ -75,6 +77,8 @@ def _rules(parts: PersonaText, *, flat: bool) -> str:
         f'- Messages from "{MEMORY_SPEAKER}" and "Scene notes" are out-of-character '
         "background for you, not lines spoken in the scene."
     )
+    if parts.rating:
+        rules.append(f"- {parts.rating}")
     rules.append("- Use Discord markdown: *italics* for actions, **bold** for emphasis.")
     rules.append("- Keep replies to a few short paragraphs.")
     return "Rules:\n" + "\n".join(rules)

@@ -117,6 +117,13 @@ class DiscordPort:
             raise PortError(str(error), status=error.status, code=error.code) from error
         return found
 
+    def is_age_restricted(self, channel_id: int) -> bool:
+        """Whether the channel is age-restricted ("NSFW"); a thread follows its parent."""
+        channel = self.client.get_channel(channel_id)
+        if isinstance(channel, discord.Thread):
+            channel = channel.parent
+        return bool(getattr(channel, "nsfw", False))
+
     def is_available(self, channel_id: int) -> bool:
         """Whether this process sees the channel (its guild is on one of our shards)."""
         return self.client.get_channel(channel_id) is not None

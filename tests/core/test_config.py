@@ -152,7 +152,7 @@ def test_cli_check_reports_what_it_found_offline(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "personas: 4 loaded" in result.stdout
     assert f"database: would create {tmp_path / 'db' / 'memory.sqlite3'} (schema v" in result.stdout
-    assert "cogs: 7 loaded" in result.stdout
+    assert "cogs: 9 loaded" in result.stdout
     assert result.stdout.strip().endswith("check: all good")
     assert not (tmp_path / "db").exists()  # checking creates nothing
     assert "sk-1234567" not in result.stdout + result.stderr

@@ -64,6 +64,7 @@ class RecordingPort:
         self.alerts: list[tuple[int, str]] = []
         self.missed: dict[int, list[IncomingMessage]] = {}
         self.available: set[int] | None = None
+        self.age_restricted: set[int] = set()
         self.counts: dict[str, int] = {"send": 0, "edit": 0, "settle": 0, "delete": 0}
         self.faults: list[Fault] = []
         self._ids = ids if ids is not None else itertools.count(10_000)
@@ -119,6 +120,9 @@ class RecordingPort:
     async def tell_admins(self, guild_id: int, text: str, log_channel_id: int | None) -> bool:
         self.alerts.append((guild_id, text))
         return True
+
+    def is_age_restricted(self, channel_id: int) -> bool:
+        return channel_id in self.age_restricted
 
     def is_available(self, channel_id: int) -> bool:
         return self.available is None or channel_id in self.available
