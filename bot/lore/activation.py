@@ -14,6 +14,7 @@ important sit nearest the end.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,13 +68,13 @@ class _Text:
         positions: dict[str, list[int]] = {}
         for index, token in enumerate(tokens):
             positions.setdefault(token, []).append(index)
-        pairs = frozenset(zip(tokens, tokens[1:], strict=False))
+        pairs = frozenset(itertools.pairwise(tokens))
         return cls(text, folded, frozenset(_WORDS.findall(text)), tokens, positions, pairs)
 
     def has_phrase(self, words: Sequence[str]) -> bool:
         """Whether the folded words follow each other somewhere in the text."""
         count = len(words)
-        if any((a, b) not in self.pairs for a, b in zip(words, words[1:], strict=False)):
+        if any((a, b) not in self.pairs for a, b in itertools.pairwise(words)):
             return False
         return any(
             self.tokens[start : start + count] == words

@@ -29,7 +29,16 @@ async def test_the_group_is_registered_for_servers_and_manage_server_only(scene)
     assert int(persona["default_member_permissions"]) == MANAGE_GUILD
     assert persona.get("contexts") == [0] or persona.get("dm_permission") is False
     subcommands = {o["name"]: o for o in persona["options"]}
-    assert set(subcommands) == {"list", "show", "create", "edit", "delete", "import", "export", "rating"}
+    assert set(subcommands) == {
+        "list",
+        "show",
+        "create",
+        "edit",
+        "delete",
+        "import",
+        "export",
+        "rating",
+    }
     for sub in subcommands.values():
         assert 0 < len(sub["description"]) <= 100
         for option in sub.get("options") or []:
