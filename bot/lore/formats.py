@@ -146,7 +146,7 @@ def _card_fields(entry: LoreEntry, base_ext: Mapping[str, Any]) -> dict[str, Any
 
 def to_card_book(book: Lorebook) -> dict[str, Any]:
     """The book as a card's `character_book` object."""
-    same = book.source == "card"
+    same = book.source == "card" and bool(book.raw)
     entries = []
     for entry in book.entries:
         raw = entry.raw if same else {}
@@ -235,7 +235,7 @@ def _wi_fields(entry: LoreEntry) -> dict[str, Any]:
 
 def to_world_info(book: Lorebook) -> dict[str, Any]:
     """The book as a SillyTavern World Info file."""
-    same = book.source == "world_info"
+    same = book.source == "world_info" and bool(book.raw)
     entries: dict[str, Any] = {}
     for entry in book.entries:
         fields = _wi_fields(entry)

@@ -77,7 +77,9 @@ attachments are `serve_attachment(...)` dicts or `(filename, bytes)`), `user_edi
 content)`, `user_deletes(message_id)` (any message, the bot's too: later edits get 404 10008),
 `user_types`, `user_creates_thread`, `proxy_says(channel_id, name, content, avatar_url=,
 replaces=original_id, system="PluralKit")` (a webhook message from another bot's webhook; the
-original is deleted afterwards), `delete_webhook(webhook_id)`, `serve_attachment(name, bytes)`.
+original is deleted afterwards), `delete_webhook(webhook_id)`, `serve_attachment(name, bytes)`,
+`admin_sets_age_restricted(channel_id, nsfw)` (CHANNEL_UPDATE; `add_text_channel(..., nsfw=True)`
+makes one age-restricted from the start).
 Interactions (return a live `FakeInteraction`): `slash("cmd [group] [sub]", user_id=,
 channel_id=, options={...})` (the command must be registered, e.g. by `tree.sync()`; option
 values are str/int/float/bool, user/role/channel ids, attachment dicts or `(name, bytes)`;

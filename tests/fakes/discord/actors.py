@@ -156,6 +156,14 @@ class ActorsMixin(FakeBase):
         await self._core.hub.drain()
         return thread
 
+    async def admin_sets_age_restricted(self, channel_id: int, nsfw: bool) -> None:
+        """An admin turns the channel's "Age-Restricted Channel" setting on or off."""
+        channel = self.world.channels[channel_id]
+        channel.nsfw = nsfw
+        payload = channel_payload(self.world, channel)
+        self._core.hub.dispatch("CHANNEL_UPDATE", payload, guild_id=channel.guild_id)
+        await self._core.hub.drain()
+
     async def announce_guild(self, guild_id: int) -> None:
         """Dispatch GUILD_CREATE for a guild built after the bot connected (on_guild_join)."""
         guild = self.world.guilds[guild_id]

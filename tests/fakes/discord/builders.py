@@ -77,9 +77,11 @@ class BuildersMixin(FakeBase):
         """Add an existing user to a guild."""
         return self.world.add_member(guild_id, user_id, roles=tuple(roles), nick=nick)
 
-    def add_text_channel(self, guild_id: int, name: str, *, topic: str | None = None) -> Channel:
-        """Create a text channel."""
-        return self.world.add_text_channel(guild_id, name, topic=topic)
+    def add_text_channel(
+        self, guild_id: int, name: str, *, topic: str | None = None, nsfw: bool = False
+    ) -> Channel:
+        """Create a text channel (`nsfw`: Discord's "Age-Restricted Channel" setting)."""
+        return self.world.add_text_channel(guild_id, name, topic=topic, nsfw=nsfw)
 
     def add_thread(
         self, channel_id: int, name: str, *, owner_id: int | None = None, private: bool = False

@@ -86,7 +86,7 @@ def channel_payload(world: World, channel: Channel) -> dict[str, Any]:
         "position": channel.position,
         "parent_id": None,
         "topic": channel.topic,
-        "nsfw": False,
+        "nsfw": channel.nsfw,
         "rate_limit_per_user": channel.rate_limit_per_user,
         "last_message_id": _opt_id(channel.last_message_id),
         "permission_overwrites": [

@@ -101,6 +101,8 @@ class ChannelRoutes:
             channel.topic = body["topic"]
         if "rate_limit_per_user" in body:
             channel.rate_limit_per_user = int(body["rate_limit_per_user"] or 0)
+        if "nsfw" in body and not channel.is_thread:
+            channel.nsfw = bool(body["nsfw"])
         if channel.is_thread:
             if "locked" in body:
                 if not self.core.bot_can(channel, Permission.MANAGE_THREADS):

@@ -91,6 +91,8 @@ class Channel:
     message_count: int = 0
     last_message_id: int | None = None
     rate_limit_per_user: int = 0
+    nsfw: bool = False
+    """Discord's "Age-Restricted Channel" setting (threads follow their parent)."""
 
     @property
     def is_thread(self) -> bool:
@@ -308,8 +310,10 @@ class World:
         self.guilds[guild_id].members[user_id] = member
         return member
 
-    def add_text_channel(self, guild_id: int, name: str, *, topic: str | None = None) -> Channel:
-        """Create a text channel in a guild."""
+    def add_text_channel(
+        self, guild_id: int, name: str, *, topic: str | None = None, nsfw: bool = False
+    ) -> Channel:
+        """Create a text channel in a guild (`nsfw`: age-restricted)."""
         guild = self.guilds[guild_id]
         channel = Channel(
             id=self.snowflakes.next(),
@@ -318,6 +322,7 @@ class World:
             guild_id=guild_id,
             position=len(guild.channel_ids),
             topic=topic,
+            nsfw=nsfw,
         )
         return self._register_channel(channel)
 
