@@ -112,6 +112,12 @@ class ReplyOutlet(Protocol):
         """A player deleted one of the messages: never touch it again."""
         ...
 
+    async def read_back(self) -> Shown:
+        """What the messages show in Discord now, read from Discord itself (cursor, header and
+        note taken off; deleted messages left out). For replies a crash left behind.
+        """
+        ...
+
     async def settle(self, ending: Ending) -> Shown:
         """Give the messages their terminal look (no cursor, no Stop button).
 

@@ -68,13 +68,16 @@ class Recovery:
     async def _settle(self, record: MessageRecord) -> None:
         text = record.text.strip()
         ids: Sequence[int] = record.discord_ids
-        status = ReplyStatus.INTERRUPTED if text else ReplyStatus.FAILED
         if ids:
             persona = await self._stage.persona_of(record)
             outlet = self._stage.port.open_reply(record.channel_id, persona, message_ids=ids)
-            look = Look.INTERRUPTED if text else Look.FAILED
             controls = Controls(record.id, record.swipe_index, record.swipe_count)
             try:
+                # Memory saves progress when messages are added, not on every edit: what
+                # players last saw is in Discord, so that is what the reply keeps.
+                shown = await outlet.read_back()
+                text, ids = shown.text or text, shown.message_ids
+                look = Look.INTERRUPTED if text else Look.FAILED
                 ids = (await outlet.settle(Ending(text, look, RESTART_NOTE, controls))).message_ids
             except PortError as error:
                 log.warning(
@@ -84,6 +87,7 @@ class Recovery:
                     record.channel_id,
                     error,
                 )
+        status = ReplyStatus.INTERRUPTED if text else ReplyStatus.FAILED
         await self._memory.finish_reply(record.id, text, status, ids)
 
     async def backfill(self, channel_ids: Sequence[int]) -> set[int]:

@@ -247,11 +247,6 @@ class ReplyLife:
             await self._reader
         self.settling = True
         ending = self._ending(text)
-        if ending is not None and self.kind is ReplyKind.NEW and ending.text:
-            # A crash during the final edit then settles the whole text, not the last progress.
-            await self._memory.reply_progress(
-                self.reply_id, ending.text, self._outlet.shown.message_ids
-            )
         shown = await self._settle(ending) if ending is not None else self._outlet.shown
         record = await self._store(ending, shown)
         await self._account(self.turn, self._result)
@@ -295,13 +290,17 @@ class ReplyLife:
 
     async def _mirror(self, text: GrowingText, reply_id: int) -> PortError | None:
         """Show the text while it grows; every write that lands is kept as progress."""
+        saved: tuple[int, ...] = ()
         try:
             async for shown in self._outlet.mirror(text, reply_id):
                 if self._first_token_at is not None:
                     self._metrics.first_token_to_text(time.monotonic() - self._first_token_at)
                     self._first_token_at = None
-                if self.kind is ReplyKind.NEW:
+                if self.kind is ReplyKind.NEW and shown.message_ids != saved:
+                    # Which messages show the reply is what a crash must not lose (their text
+                    # is read back from Discord on the next start); not every edit.
                     await self._memory.reply_progress(reply_id, shown.text, shown.message_ids)
+                    saved = shown.message_ids
         except PortError as error:
             self._log_refusal(error, "while streaming")
             return error

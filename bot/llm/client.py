@@ -357,7 +357,12 @@ class LLMClient:
     ) -> ServerSentEvent | None:
         """The next event, None at the end; a broken stream after the finish reason is an end."""
         try:
-            async with asyncio.timeout(self._remaining(deadline)):
+            remaining = self._remaining(deadline)
+            if remaining > self._idle_timeout:
+                # httpx's read timeout (the idle timeout) ends this wait before the deadline:
+                # no timer of our own per event, which costs more than reading a small chunk.
+                return await anext(events)
+            async with asyncio.timeout(remaining):
                 return await anext(events)
         except StopAsyncIteration:
             return None

@@ -142,6 +142,24 @@ class DiscordOutlet:
 
     # ---- the end -----------------------------------------------------------------------------
 
+    async def read_back(self) -> Shown:
+        """What the messages show now, read from Discord (a crash left them behind)."""
+        await self._call(self._target.ready())
+        ids: list[int] = []
+        parts: list[str] = []
+        for message_id in list(self._ids):
+            try:
+                content = await self._call(self._target.fetch(message_id), message_id=message_id)
+            except MessageGone:
+                continue
+            ids.append(message_id)
+            parts.append(content.split("\n-# ")[0].removesuffix(MARKER).strip())
+        self._ids = ids
+        self._parts = parts
+        self._shown = [("\0", None)] * len(ids)
+        self._text = "\n\n".join(part for part in parts if part)
+        return self.shown
+
     async def settle(self, ending: Ending) -> Shown:
         """Give the messages their terminal look: final text, note, buttons, no cursor."""
         self._first_text.set()

@@ -53,6 +53,10 @@ class ReplyTarget(Protocol):
         """Delete a message posted by `send`."""
         ...
 
+    async def fetch(self, message_id: int) -> str:
+        """The current content of a message posted by `send`."""
+        ...
+
     async def ready(self) -> None:
         """Wait until the target is usable (resolving a webhook may take a round trip)."""
         ...
@@ -89,6 +93,11 @@ class ChannelTarget:
         """Delete a message the bot posted here."""
         partial = self._channel.get_partial_message(message_id)  # type: ignore[attr-defined]
         await partial.delete()
+
+    async def fetch(self, message_id: int) -> str:
+        """The message's content, without the persona-name header."""
+        message = await self._channel.fetch_message(message_id)
+        return str(message.content).removeprefix(self.header)
 
     async def ready(self) -> None:
         """Always ready."""
@@ -144,6 +153,11 @@ class WebhookTarget:
         """Delete one of the persona's webhook messages."""
         await self.webhook.delete_message(message_id, **self._thread_kwargs())
 
+    async def fetch(self, message_id: int) -> str:
+        """The content of one of the persona's webhook messages."""
+        message = await self.webhook.fetch_message(message_id, **self._thread_kwargs())
+        return message.content
+
     async def ready(self) -> None:
         """Always ready."""
 
@@ -196,6 +210,11 @@ class DeferredTarget:
         """Delete through the resolved target."""
         await self.ready()
         await self.resolved.delete(message_id)
+
+    async def fetch(self, message_id: int) -> str:
+        """Read through the resolved target."""
+        await self.ready()
+        return await self.resolved.fetch(message_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,6 +163,16 @@ class RecordingOutlet:
             streamed = text.text
             yield self.shown
 
+    async def read_back(self) -> Shown:
+        alive = [i for i in self._ids if not self._port.messages[i].deleted]
+        parts = [
+            self._port.messages[i].content.split("\n-# ")[0].removesuffix(" ▌").strip()
+            for i in alive
+        ]
+        self._ids, self._parts = alive, parts
+        self._text = "\n\n".join(p for p in parts if p)
+        return self.shown
+
     async def settle(self, ending: Ending) -> Shown:
         if not self._ids and not ending.text.strip() and not ending.note:
             return self.shown

@@ -128,19 +128,20 @@ async def test_after_a_crash_the_reply_is_settled_and_the_line_answered_again(ma
         NewMessage(CHANNEL, GUILD, 4_000, 333, "Alice", "Narrator, tell me.")
     )
     reply_id = await crashed.store.begin_reply(CHANNEL, GUILD, "narrator", "The Narrator", line.id)
-    shown = Message(9_000, CHANNEL, "narrator", looks=[(STREAMING, "Once upon ▌")])
-    await crashed.store.save_progress(reply_id, "Once upon", [shown.id])
+    # Memory saved the message when it was posted; later edits showed more than that.
+    shown = Message(9_000, CHANNEL, "narrator", looks=[(STREAMING, "Once upon a ▌")])
+    await crashed.store.save_progress(reply_id, "Once", [shown.id])
     # The process died here: no shutdown. A new one starts on the same database.
     restarted = await make_stage()
     restarted.port.messages[shown.id] = shown
     restarted.model.script(Reply(text="Once upon a time, again."))
     await restarted.runtime.recover()
     await restarted.quiet()
-    assert (Look.INTERRUPTED.value, "Once upon\n-# " + RESTART_NOTE) in shown.looks
+    assert (Look.INTERRUPTED.value, "Once upon a\n-# " + RESTART_NOTE) in shown.looks
     assert shown.look in TERMINAL
     records = {r.id: r for r in await restarted.memory()}
     assert records[reply_id].status is ReplyStatus.INTERRUPTED
-    assert records[reply_id].text == "Once upon"
+    assert records[reply_id].text == "Once upon a"  # what players saw, read back
     newest = max(records.values(), key=lambda r: r.id)
     assert newest.kind is AuthorKind.PERSONA and newest.text == "Once upon a time, again."
     assert await restarted.store.unfinished_replies() == []
