@@ -122,13 +122,13 @@ class Backend(ABC):
         """Leave no copy of erased rows where the backend can reach it."""
         return
 
-    async def message_added(self, conn: Connection) -> None:
-        """Told after a message is stored (SQLite indexes new lines in batches)."""
-        del conn
+    async def message_added(self) -> None:  # noqa: B027 (most backends need not know)
+        """Told after a message is stored, outside any session (SQLite indexes new lines in
+        batches).
+        """
 
-    async def refresh_search(self, conn: Connection) -> None:
-        """Bring the full-text index up to date with every stored line."""
-        del conn
+    async def refresh_search(self) -> None:  # noqa: B027 (most backends index as they store)
+        """Bring the full-text index up to date with every stored line (outside any session)."""
 
     @abstractmethod
     async def count_matches(self, conn: Connection, words: Sequence[str], cap: int) -> list[int]:

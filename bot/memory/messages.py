@@ -65,21 +65,23 @@ class MessagesMixin(StoreBase):
         created = self._clock() if message.created_at is None else message.created_at
         async with self._db.connection() as conn:
             for _ in range(_ADD_ATTEMPTS):
-                row = await conn.fetchrow(
+                added = await conn.fetchrow(
                     _INSERT_MESSAGE,
                     message.channel_id, message.guild_id, message.discord_id, message.author_id,
                     message.author_name, message.kind.value, message.persona_id, message.text,
                     message.reply_to_discord_id, created, message.ooc,
                 )  # fmt: skip
-                if row is not None:
-                    await self._db.message_added(conn)
-                    return message_from_row(row)
+                if added is not None:
+                    break
                 row = await conn.fetchrow(f"{_SELECT} WHERE discord_id = $1", message.discord_id)
                 if row is not None:
                     return message_from_row(row)
-        raise DatabaseFileError(
-            self._db.location, f"Discord message {message.discord_id} kept vanishing"
-        )
+            else:
+                raise DatabaseFileError(
+                    self._db.location, f"Discord message {message.discord_id} kept vanishing"
+                )
+        await self._db.message_added()
+        return message_from_row(added)
 
     async def begin_reply(
         self,

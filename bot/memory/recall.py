@@ -54,8 +54,8 @@ class RecallMixin(StoreBase):
         words = recall_words(query)
         if not words or limit <= 0:
             return []
+        await self._db.refresh_search()
         async with self._db.connection() as conn:
-            await self._db.refresh_search(conn)
             counts = await self._db.count_matches(conn, words, RECALL_ROWS + 1)
             kept = _rarest(words, counts)
             if not kept:

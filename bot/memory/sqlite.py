@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import aiorwlock
 import aiosqlite
 
 from bot.memory.backend import Backend, ConflictError, Connection, Row, Search
@@ -122,15 +122,20 @@ def sqlite_sql(sql: str, cache: dict[str, str] = {}) -> str:  # noqa: B006 (a me
 
 
 class SqliteBackend(Backend, Connection):
-    """One file behind one connection. One asyncio lock serialises every session, so a
-    transaction never interleaves with another coroutine's statements on the connection.
+    """One file behind one connection, whose thread runs statements one at a time.
+
+    Autocommit sessions share the connection: their statements queue on its thread and
+    commit one by one, so a hundred channels storing a line at once cost one queue, not a
+    hundred handovers of the event loop. A transaction (or anything that must not have
+    others' statements between its own) takes it exclusively: it waits for the sessions
+    in progress, and new ones wait for it.
     """
 
     name = migrations = "sqlite"
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
-        self._lock = asyncio.Lock()
+        self._sessions = aiorwlock.RWLock(fast=True)
         self._closed = False
         self._unindexed = 0
         self.location = path
@@ -157,8 +162,17 @@ class SqliteBackend(Backend, Connection):
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        """Exclusive use of the connection; each statement commits on its own."""
-        async with self._lock:
+        """A session in autocommit (each statement commits on its own), shared with others."""
+        async with self._sessions.reader_lock:
+            try:
+                yield self
+            except sqlite3.Error as exc:
+                raise translate_error(exc, self.location) from exc
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[Connection]:
+        """The connection to this session alone: nobody's statements run between its own."""
+        async with self._sessions.writer_lock:
             try:
                 yield self
             except sqlite3.Error as exc:
@@ -167,7 +181,7 @@ class SqliteBackend(Backend, Connection):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """Exclusive use of the connection inside one write transaction."""
-        async with self.connection() as conn:
+        async with self._exclusive() as conn:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -194,26 +208,22 @@ class SqliteBackend(Backend, Connection):
         array = json.dumps([int(value) for value in ids])
         return f"{column} IN (SELECT value FROM json_each({placeholder}))", array
 
-    async def message_added(self, conn: Connection) -> None:
+    async def message_added(self) -> None:
         """Index the new lines once `INDEX_BATCH` are waiting."""
         self._unindexed += 1
         if self._unindexed >= INDEX_BATCH:
-            await self.refresh_search(conn)
+            await self.refresh_search()
 
-    async def refresh_search(self, conn: Connection) -> None:
+    async def refresh_search(self) -> None:
         """Index every line stored since the last batch, in one transaction."""
         self._unindexed = 0
-        row = await conn.fetchrow(_UNINDEXED)
+        async with self.connection() as conn:
+            row = await conn.fetchrow(_UNINDEXED)
         if row is None or row[1] <= row[0]:
             return
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
+        async with self.transaction() as conn:
             await conn.execute(_INDEX_NEW)
             await conn.execute(_MARK_INDEXED)
-        except BaseException:
-            await _rollback(self._db)
-            raise
-        await conn.execute("COMMIT")
 
     async def count_matches(self, conn: Connection, words: Sequence[str], cap: int) -> list[int]:
         """A capped count per word; FTS5 stops reading a word's list at `cap`."""
@@ -234,7 +244,7 @@ class SqliteBackend(Backend, Connection):
         of deleted rows in their free space) and empty the write-ahead log (it keeps older
         pages).
         """
-        async with self.connection() as conn:
+        async with self._exclusive() as conn:
             await conn.execute("INSERT INTO recall_index (recall_index) VALUES ('optimize')")
             await conn.execute("VACUUM")
             row = await conn.fetchrow("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -267,7 +277,7 @@ class SqliteBackend(Backend, Connection):
         if self._closed:
             return
         self._closed = True
-        async with self._lock:
+        async with self._sessions.writer_lock:
             try:
                 await self._db.execute_fetchall("PRAGMA optimize")
             except sqlite3.Error as exc:

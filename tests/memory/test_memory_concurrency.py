@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+
 from bot.memory import Store
 from bot.models import ReplyStatus
 
@@ -56,3 +58,39 @@ async def test_cancelled_writers_leave_no_open_transaction(store: Store) -> None
     await asyncio.wait_for(store.add_message(human(1001)), 5)
     assert await store.count_messages(CHANNEL) == 2
     assert await store.integrity_check() == []
+
+
+async def test_sessions_in_autocommit_do_not_wait_for_each_other(store: Store) -> None:
+    # A hundred channels storing a line at once share the connection instead of queueing.
+    async with store.backend.connection() as first:
+        async with asyncio.timeout(5), store.backend.connection() as second:
+            assert await second.fetchval("SELECT 1") == 1
+        assert await first.fetchval("SELECT 2") == 2
+    added = await asyncio.wait_for(
+        asyncio.gather(*(store.add_message(human(9000 + n)) for n in range(100))), 10
+    )
+    assert len({record.id for record in added}) == 100
+
+
+async def test_a_line_stored_during_a_failing_transaction_is_kept(store: Store) -> None:
+    await store.add_message(human(1, "before"))
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def failing() -> None:
+        async with store.backend.transaction() as conn:
+            await conn.execute("DELETE FROM messages")
+            inside.set()
+            await release.wait()
+            raise RuntimeError("the transaction fails after others wrote meanwhile")
+
+    transaction = asyncio.create_task(failing())
+    await inside.wait()
+    adding = asyncio.create_task(store.add_message(human(2, "during")))
+    await asyncio.sleep(0.05)
+    release.set()
+    with pytest.raises(RuntimeError):
+        await transaction
+    during = await asyncio.wait_for(adding, 5)
+    # Neither rolled back with the failed transaction nor lost: both lines are there.
+    assert await store.get_by_discord_id(2) == during
+    assert [m.text for m in await store.window(CHANNEL, limit=10)] == ["before", "during"]
