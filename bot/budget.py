@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.memory import Store
+from bot.memory import GuildSettings, Store
 
 SECONDS_PER_DAY = 86_400
 
@@ -23,14 +23,15 @@ def until_reset(now: float) -> str:
 
 
 async def budget_refusal(
-    store: Store, guild_id: int, user_id: int | None, *, now: float
+    store: Store, settings: GuildSettings, user_id: int | None, *, now: float
 ) -> str | None:
     """A polite refusal if the guild's or the player's daily budget is spent, else None.
 
-    Budgets are in US dollars per UTC day and come from the guild's settings; spending is
-    what the usage ledger recorded since the last UTC midnight.
+    Budgets are in US dollars per UTC day and come from the guild's `settings`; spending is
+    what the usage ledger recorded since the last UTC midnight (asked only when a budget is
+    set).
     """
-    settings = await store.get_guild_settings(guild_id)
+    guild_id = settings.guild_id
     since = utc_day_start(now)
     server_budget = settings.daily_budget_usd
     if server_budget is not None:

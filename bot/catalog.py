@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from bot.cards import CardError, persona_from_card
 from bot.memory import Store
 from bot.models import Persona
+from bot.once import Loader
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ class PersonaCatalog:
     def __init__(self, store: Store, shipped: Mapping[str, Persona]) -> None:
         self._store = store
         self._shipped = dict(shipped)
-        self._guilds: dict[int, dict[str, Persona]] = {}
+        self._guilds: Loader[int, dict[str, Persona]] = Loader()
 
     @property
     def shipped(self) -> Mapping[str, Persona]:
@@ -29,9 +30,9 @@ class PersonaCatalog:
         """Every persona available in a guild, by id (cached until the guild's cards change)."""
         if guild_id is None:
             return dict(self._shipped)
-        cached = self._guilds.get(guild_id)
-        if cached is not None:
-            return cached
+        return await self._guilds.get(guild_id, lambda: self._load(guild_id))
+
+    async def _load(self, guild_id: int) -> dict[str, Persona]:
         personas = dict(self._shipped)
         for stored in await self._store.list_personas(guild_id):
             try:
@@ -40,7 +41,6 @@ class PersonaCatalog:
                 )
             except CardError as error:
                 log.warning("Skipping stored persona %s: %s", stored.persona_id, error)
-        self._guilds[guild_id] = personas
         return personas
 
     async def get(self, guild_id: int | None, persona_id: str) -> Persona | None:
@@ -49,4 +49,4 @@ class PersonaCatalog:
 
     def invalidate(self, guild_id: int) -> None:
         """Forget the cached list after a guild's cards changed."""
-        self._guilds.pop(guild_id, None)
+        self._guilds.forget(guild_id)

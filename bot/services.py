@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio.lowlevel
 import httpx
 
 from bot.cards import PersonaFolderError, PersonaLoadResult, load_personas_dir
@@ -20,6 +21,14 @@ from bot.metrics import Metrics, MetricsSink, NoMetrics
 from bot.pacing import EditPacer
 
 log = logging.getLogger(__name__)
+
+MODEL_CONNECTIONS = 200
+"""Model requests in flight at once. Every one may stay open for the next turn: a burst of
+channels then does not close half its connections as the replies end."""
+MODEL_KEEPALIVE_SECONDS = 30.0
+"""How long an idle model connection is kept: longer than the pause between two turns of a
+scene (a new connection, let alone a TLS handshake, costs more than the request's own work),
+shorter than common servers' idle timeouts (60 s and more), which would close it first."""
 
 
 @dataclass
@@ -99,8 +108,15 @@ def build_metrics(settings: Settings) -> MetricsSink:
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the HTTP pool, the memory and the personas; close them all on the way out."""
     loaded = load_shipped_personas(settings.personas_dir)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    limits = httpx.Limits(
+        max_connections=MODEL_CONNECTIONS,
+        max_keepalive_connections=MODEL_CONNECTIONS,
+        keepalive_expiry=MODEL_KEEPALIVE_SECONDS,
+    )
     async with httpx.AsyncClient(limits=limits, http2=False) as http:
+        # httpx's transport imports anyio's asyncio backend on first use (~20 ms of CPU);
+        # load it now rather than inside the first reply after a start.
+        await anyio.lowlevel.checkpoint()
         store = await open_store(settings.database)
         try:
             llm = build_llm(settings, http)

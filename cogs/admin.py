@@ -200,7 +200,7 @@ class Admin(commands.Cog):
             ("all time", await self.store.usage_report(guild_id)),
         ]
         names = await self.bot.services.personas.for_guild(guild_id)
-        settings = await self.store.get_guild_settings(guild_id)
+        settings = await self.runtime.guild_settings(guild_id)
 
         def persona_label(key: str | None) -> str:
             if key is None:
@@ -245,13 +245,13 @@ class Admin(commands.Cog):
     ) -> None:
         """Choose the channel for admin alerts (bad key, no credits, missing permissions)."""
         guild_id = self._guild_id(interaction)
-        settings = await self.store.get_guild_settings(guild_id)
+        settings = await self.runtime.guild_settings(guild_id)
         updated = dataclasses.replace(
             settings,
             log_channel_id=None if channel is None else channel.id,
             admin_notified=frozenset(),
         )
-        await self.store.save_guild_settings(updated)
+        await self.runtime.save_guild_settings(updated)
         where = channel.mention if channel else "a direct message to the server owner"
         await interaction.response.send_message(
             f"Admin alerts will go to {where}. Each kind of alert is sent once.", ephemeral=True
@@ -263,8 +263,8 @@ class Admin(commands.Cog):
         self, interaction: Interaction, change: Callable[[GuildSettings], GuildSettings]
     ) -> str:
         guild_id = self._guild_id(interaction)
-        settings = change(await self.store.get_guild_settings(guild_id))
-        await self.store.save_guild_settings(settings)
+        settings = change(await self.runtime.guild_settings(guild_id))
+        await self.runtime.save_guild_settings(settings)
         spent = await self.store.spent_usd(guild_id, utc_day_start(time.time()))
         return budget_line(settings, spent)
 

@@ -492,8 +492,8 @@ class Scenes(commands.GroupCog, group_name="scene", group_description="Run rolep
         guild = interaction.guild
         if guild is None:
             raise UserFacingError("This only works in a server.")
-        settings = await self.store.get_guild_settings(guild.id)
-        await self.store.save_guild_settings(
+        settings = await self.runtime.guild_settings(guild.id)
+        await self.runtime.save_guild_settings(
             dataclasses.replace(settings, gm_role_id=None if role is None else role.id)
         )
         if role is None:

@@ -19,6 +19,7 @@ from bot.lore import from_storage as book_from_storage
 from bot.lore.model import Scope
 from bot.memory import ChannelConfig, LorebookScope, RecallHit
 from bot.models import HistoryLine, Persona
+from bot.once import Loader
 from bot.prompt import ContextNote
 
 LORE_LABEL = "Lore"
@@ -49,7 +50,7 @@ class ContextGatherer:
 
     def __init__(self, memory: SceneMemory) -> None:
         self._memory = memory
-        self._books: dict[tuple[LorebookScope, int], CompiledBook | None] = {}
+        self._books: Loader[tuple[LorebookScope, int], CompiledBook | None] = Loader()
         self._persona_books: dict[str, tuple[object, CompiledBook | None]] = {}
 
     async def gather(
@@ -78,7 +79,9 @@ class ContextGatherer:
             if lore.fired:
                 text = "\n\n".join(hit.entry.content.strip() for hit in lore.fired)
                 notes.append(ContextNote(LORE_LABEL, text, knobs.lore_tokens))
-        terms = self.recall_terms(history) if knobs.recall_passages > 0 else ()
+        whole = (await self._memory.window(config.channel_id)).whole
+        # A young scene's window holds all of it: nothing older to recall, no query.
+        terms = self.recall_terms(history) if knobs.recall_passages > 0 and not whole else ()
         recalled: tuple[RecallHit, ...] = ()
         if terms:
             recalled = tuple(
@@ -119,6 +122,11 @@ class ContextGatherer:
                 return ()
         return tuple(list(words.values())[:MAX_RECALL_TERMS])
 
+    async def warm(self, config: ChannelConfig) -> None:
+        """Read the scene's and the server's books now, before the first turn needs them."""
+        await self._stored("scene", config.channel_id)
+        await self._stored("guild", config.guild_id)
+
     async def books(self, config: ChannelConfig, persona: Persona) -> list[CompiledBook | None]:
         """The persona's own book, the scene's and the server's (None where there is none)."""
         return [
@@ -142,12 +150,12 @@ class ContextGatherer:
         return compiled
 
     async def _stored(self, scope: LorebookScope, owner_id: int) -> CompiledBook | None:
-        key = (scope, owner_id)
-        if key not in self._books:
+        async def load() -> CompiledBook | None:
             book = await self.stored_book(scope, owner_id)
             shown: Scope = "scene" if scope == "scene" else "server"
-            self._books[key] = CompiledBook(shown, book) if book is not None else None
-        return self._books[key]
+            return CompiledBook(shown, book) if book is not None else None
+
+        return await self._books.get((scope, owner_id), load)
 
     async def stored_book(self, scope: LorebookScope, owner_id: int) -> Lorebook | None:
         """A scene's or a server's book as stored (None if there is none)."""
@@ -161,7 +169,7 @@ class ContextGatherer:
 
     def book_changed(self, scope: LorebookScope, owner_id: int) -> None:
         """A stored book was saved or removed: compile it again on next use."""
-        self._books.pop((scope, owner_id), None)
+        self._books.forget((scope, owner_id))
 
 
 def _passage(hit: RecallHit) -> str:

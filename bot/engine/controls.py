@@ -172,8 +172,8 @@ class ReplyControls:
     async def _refuse_over_budget(self, record: MessageRecord, user_id: int | None) -> None:
         if record.guild_id is None:
             return
-        store = self._memory.store
-        refusal = await budget_refusal(store, record.guild_id, user_id, now=time.time())
+        settings = await self._memory.guild_settings(record.guild_id)
+        refusal = await budget_refusal(self._memory.store, settings, user_id, now=time.time())
         if refusal is not None:
             raise UserFacingError(refusal)
 

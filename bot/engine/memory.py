@@ -17,6 +17,7 @@ from bot.engine.types import EngineConfig
 from bot.llm import Usage
 from bot.memory import (
     ChannelConfig,
+    GuildSettings,
     MessageRecord,
     NewMessage,
     NotFoundError,
@@ -25,10 +26,14 @@ from bot.memory import (
     UsageRecord,
 )
 from bot.models import AuthorKind, HistoryLine, Persona, PlayerSheet, ReplyStatus
+from bot.once import Loader
 from bot.tokens import TokenEstimator
 
 PARTS_KEPT = 512
 """Recent multi-message replies whose part texts are remembered in process."""
+
+GUILD_SETTINGS_TTL = 30.0
+"""Seconds a guild's settings are trusted from the cache (other processes may change them)."""
 
 HIDDEN_STATUSES = frozenset({ReplyStatus.STREAMING, ReplyStatus.FAILED})
 """Replies the prompt never sees: still being written, or nothing usable came."""
@@ -41,6 +46,12 @@ class Window:
     rows: deque[tuple[int, HistoryLine]] = field(default_factory=deque)
     unsettled: set[int] = field(default_factory=set)
     """Replies in the window that were interrupted: they answer nobody."""
+    saw: dict[int, int] = field(default_factory=dict)
+    """For each persona reply, the newest player line its prompt held: a line stored while
+    the reply was being prepared sits before it in memory, yet waits for an answer."""
+    whole: bool = False
+    """The window holds the channel's entire history (no summary, nothing dropped): there is
+    nothing older to recall."""
 
 
 class SceneMemory:
@@ -58,13 +69,14 @@ class SceneMemory:
         self.personas = personas
         self.config = config
         self.estimator = estimator
-        self._channels: dict[int, ChannelConfig | None] = {}
+        self._channels: Loader[int, ChannelConfig | None] = Loader()
         self._windows: dict[int, Window] = {}
-        self._sheets: dict[tuple[int | None, int], PlayerSheet | None] = {}
+        self._sheets: Loader[tuple[int | None, int], PlayerSheet | None] = Loader()
+        self._guilds: Loader[int, GuildSettings] = Loader(ttl=GUILD_SETTINGS_TTL)
         self._summaries: dict[int | tuple[int, str], tuple[str | None, int | None, int | None]] = {}
         """Each summary's text, the memory id it covers to, and its version's id."""
-        self._joins: dict[int, dict[str, int]] = {}
-        self._pins: dict[int, tuple[str, ...]] = {}
+        self._joins: Loader[int, dict[str, int]] = Loader()
+        self._pins: Loader[int, tuple[str, ...]] = Loader()
         self._parts: dict[int, tuple[str, ...]] = {}
         """The text each message of recent multi-message replies shows, by reply id."""
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -74,18 +86,14 @@ class SceneMemory:
 
     async def channel(self, channel_id: int) -> ChannelConfig | None:
         """The channel's roleplay configuration (cached), or None if never configured."""
-        if channel_id in self._channels:
-            return self._channels[channel_id]
-        config = await self.store.get_channel(channel_id)
-        self._channels[channel_id] = config
-        return config
+        return await self._channels.get(channel_id, lambda: self.store.get_channel(channel_id))
 
     async def save_channel(self, config: ChannelConfig) -> ChannelConfig:
         """Persist a channel's configuration and refresh the cache."""
         await self.store.save_channel(config)
         saved = await self.store.get_channel(config.channel_id)
-        self._channels[config.channel_id] = saved
-        self._joins.pop(config.channel_id, None)
+        self._channels.put(config.channel_id, saved)
+        self._joins.forget(config.channel_id)
         return saved or config
 
     async def cast(self, config: ChannelConfig) -> list[Persona]:
@@ -235,8 +243,7 @@ class SceneMemory:
         line = self._line_now(record)
         self._remove(window, record.id)
         self._insert(window, record.id, line)
-        if record.status is ReplyStatus.INTERRUPTED:
-            window.unsettled.add(record.id)
+        self._note_reply(window, record)
 
     # ---- what the scheduler asks -------------------------------------------------------------
 
@@ -268,25 +275,28 @@ class SceneMemory:
     async def unanswered(self, channel_id: int) -> int | None:
         """Memory id of the newest line if it still waits for an answer, else None.
 
-        A finished persona reply answers everything before it; an interrupted one answers
+        A finished persona reply answers the lines its prompt held (everything before it,
+        but for lines stored while it was being prepared); an interrupted one answers
         nobody, so the player line before it counts as unanswered again.
         """
         window = await self.window(channel_id)
+        answered = -1
         for row_id, line in reversed(window.rows):
             if line.kind is AuthorKind.HUMAN:
-                return None if line.ooc else row_id
+                return None if line.ooc or row_id <= answered else row_id
             if row_id not in window.unsettled:
-                return None
+                answered = max(answered, window.saw.get(row_id, row_id))
+                if answered == row_id:
+                    return None
         return None
 
     # ---- players and summaries ---------------------------------------------------------------
 
     async def sheet(self, guild_id: int | None, user_id: int) -> PlayerSheet | None:
         """A player's sheet as the prompt sees it (the guild's, else their global one)."""
-        key = (guild_id, user_id)
-        if key not in self._sheets:
-            self._sheets[key] = await self.store.get_sheet(user_id, guild_id)
-        return self._sheets[key]
+        return await self._sheets.get(
+            (guild_id, user_id), lambda: self.store.get_sheet(user_id, guild_id)
+        )
 
     async def save_sheet(self, sheet: PlayerSheet, guild_id: int | None) -> None:
         """Store a player's sheet; their label changes in every cached window."""
@@ -301,8 +311,7 @@ class SceneMemory:
 
     def player_changed(self, user_id: int | None) -> None:
         """A player's sheet changed (None: any player): their label and sheet are read again."""
-        for key in [k for k in self._sheets if user_id is None or k[1] == user_id]:
-            del self._sheets[key]
+        self._sheets.forget_where(lambda key: user_id is None or key[1] == user_id)
         self._windows.clear()
 
     def player_forgotten(self, user_id: int | None) -> None:
@@ -332,25 +341,22 @@ class SceneMemory:
 
     async def pins(self, channel_id: int) -> tuple[str, ...]:
         """The channel's pinned facts."""
-        pins = self._pins.get(channel_id)
-        if pins is None:
-            pins = tuple(pin.text for pin in await self.store.list_pins(channel_id))
-            self._pins[channel_id] = pins
-        return pins
+
+        async def load() -> tuple[str, ...]:
+            return tuple(pin.text for pin in await self.store.list_pins(channel_id))
+
+        return await self._pins.get(channel_id, load)
 
     async def joined(self, channel_id: int) -> dict[str, int]:
         """When each cast member joined: the last memory id before it (0 = from the start)."""
-        joined = self._joins.get(channel_id)
-        if joined is None:
-            joined = self._joins[channel_id] = await self.store.cast_joined(channel_id)
-        return joined
+        return await self._joins.get(channel_id, lambda: self.store.cast_joined(channel_id))
 
     def channel_changed(self, channel_id: int) -> None:
         """Drop every cached view of a channel (after a wipe, rewind or summary edit)."""
-        self._channels.pop(channel_id, None)
+        self._channels.forget(channel_id)
         self._windows.pop(channel_id, None)
-        self._pins.pop(channel_id, None)
-        self._joins.pop(channel_id, None)
+        self._pins.forget(channel_id)
+        self._joins.forget(channel_id)
         for key in [
             k
             for k in self._summaries
@@ -363,8 +369,11 @@ class SceneMemory:
         window = self._windows.get(channel_id)
         if window is None:
             return
+        window.whole = False
         while window.rows and window.rows[0][0] <= covers_until:
-            window.unsettled.discard(window.rows.popleft()[0])
+            dropped = window.rows.popleft()[0]
+            window.unsettled.discard(dropped)
+            window.saw.pop(dropped, None)
 
     async def catch_up(self, channel_id: int) -> None:
         """Another process may have written to the channel: reload what we cached if so."""
@@ -372,6 +381,34 @@ class SceneMemory:
         latest = await self.store.latest_id(channel_id)
         if window is not None and (window.rows[-1][0] if window.rows else None) != latest:
             self.channel_changed(channel_id)
+
+    async def warm(self, channel_id: int) -> None:
+        """Load what a turn in the channel reads (settings, window, summary, joins, pins), so
+        the first reply after a scene starts, or after a restart, queries nothing but its own
+        line. Many channels' first turns would otherwise queue behind each other's loads.
+        """
+        config = await self.channel(channel_id)
+        if config is None or not config.enabled:
+            return
+        await self.window(channel_id)
+        await self.joined(channel_id)
+        await self.pins(channel_id)
+        await self.guild_settings(config.guild_id)
+        await self.personas.for_guild(config.guild_id)
+
+    # ---- guilds ------------------------------------------------------------------------------
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """A guild's settings (budgets, alerts, game-master role); cached briefly, since other
+        processes sharing the memory may change them.
+        """
+        return await self._guilds.get(guild_id, lambda: self.store.get_guild_settings(guild_id))
+
+    async def save_guild_settings(self, settings: GuildSettings) -> GuildSettings:
+        """Store a guild's settings; the next turn reads them."""
+        saved = await self.store.save_guild_settings(settings)
+        self._guilds.put(settings.guild_id, saved)
+        return saved
 
     # ---- usage -------------------------------------------------------------------------------
 
@@ -414,15 +451,14 @@ class SceneMemory:
         records = await self.store.window(
             channel_id, limit=self.config.window_rows, after_id=covers_until
         )
-        window = Window()
+        window = Window(whole=covers_until is None and len(records) < self.config.window_rows)
         for record in records:
             if record.status in HIDDEN_STATUSES or (
                 record.kind is AuthorKind.PERSONA and not record.text
             ):
                 continue
             window.rows.append((record.id, await self._line(record)))
-            if record.status is ReplyStatus.INTERRUPTED:
-                window.unsettled.add(record.id)
+            self._note_reply(window, record)
         self._windows[channel_id] = window
         return window
 
@@ -459,11 +495,27 @@ class SceneMemory:
             position -= 1
         rows.insert(position, (row_id, line))
         while len(rows) > self.config.window_rows:
-            window.unsettled.discard(rows.popleft()[0])
+            dropped = rows.popleft()[0]
+            window.unsettled.discard(dropped)
+            window.saw.pop(dropped, None)
+            window.whole = False
+
+    @staticmethod
+    def _note_reply(window: Window, record: MessageRecord) -> None:
+        """What a persona reply answers: nothing if interrupted, else the lines its prompt
+        held (up to `reply_to`; a reply without one, such as a greeting, everything before it).
+        """
+        if record.kind is not AuthorKind.PERSONA:
+            return
+        if record.status is ReplyStatus.INTERRUPTED:
+            window.unsettled.add(record.id)
+        if record.reply_to is not None and record.reply_to < record.id:
+            window.saw[record.id] = record.reply_to
 
     @staticmethod
     def _remove(window: Window, row_id: int) -> None:
         window.unsettled.discard(row_id)
+        window.saw.pop(row_id, None)
         for index in range(len(window.rows) - 1, -1, -1):
             if window.rows[index][0] == row_id:
                 del window.rows[index]

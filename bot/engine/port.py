@@ -154,6 +154,12 @@ class ScenePort(Protocol):
         """An outlet for a reply of `persona`; `message_ids` reuses messages already posted."""
         ...
 
+    async def get_ready(self, channel_id: int, personas: Sequence[Persona]) -> None:
+        """Prepare what the personas speak through in the channel, ahead of their first reply
+        (a failure is left for that reply to meet).
+        """
+        ...
+
     async def notice(self, channel_id: int, text: str, *, lifetime: float | None = None) -> bool:
         """Post a short notice from the bot (deleted after `lifetime` s); False if refused."""
         ...

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.engine.stage import Stage
 from bot.models import Persona
+from bot.once import Loader
 from bot.ratings import is_adult, pause_notice, rating_line, seating_refusal
 
 
@@ -14,7 +15,7 @@ class RatingGuard:
 
     def __init__(self, stage: Stage) -> None:
         self._stage = stage
-        self._overrides: dict[tuple[int, str], bool | None] = {}
+        self._overrides: Loader[tuple[int, str], bool | None] = Loader()
         self._paused: set[int] = set()
 
     def age_restricted(self, channel_id: int) -> bool:
@@ -27,18 +28,18 @@ class RatingGuard:
 
     async def adult(self, guild_id: int | None, persona: Persona) -> bool:
         """Whether the persona is for adults (an admin's mark, else its card's tags)."""
-        key = (guild_id or 0, persona.id)
-        if key not in self._overrides:
-            store = self._stage.memory.store
-            self._overrides[key] = (
-                await store.get_persona_adult(guild_id, persona.id) if guild_id else None
-            )
-        return is_adult(persona, self._overrides[key])
+        if not guild_id:
+            return is_adult(persona)
+        store = self._stage.memory.store
+        mark = await self._overrides.get(
+            (guild_id, persona.id), lambda: store.get_persona_adult(guild_id, persona.id)
+        )
+        return is_adult(persona, mark)
 
     async def set_adult(self, guild_id: int, persona_id: str, adult: bool | None) -> None:
         """An admin marks a persona as for adults (True), not (False), or by its tags (None)."""
         await self._stage.memory.store.set_persona_adult(guild_id, persona_id, adult)
-        self._overrides.pop((guild_id, persona_id), None)
+        self._overrides.forget((guild_id, persona_id))
 
     async def override(self, guild_id: int, persona_id: str) -> bool | None:
         """The admin's mark on a persona, if any."""

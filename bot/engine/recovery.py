@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.engine.conversation import Conversation
 from bot.engine.leases import TurnLeases
@@ -26,15 +26,23 @@ class Recovery:
         self._conversation = conversation
         self._leases = leases
 
-    async def recover(self, *, reconcile: bool = True) -> None:
+    async def recover(
+        self,
+        *,
+        reconcile: bool = True,
+        warm: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         """Bring every served scene back in step: settle unfinished replies (on start only),
-        read back missed lines, and answer where an answer is due.
+        read back missed lines, answer where an answer is due, and load what turns read.
         """
         channel_ids = await self.served_scenes()
         if reconcile:
             await self.reconcile(channel_ids)
         mentioned = await self.backfill(channel_ids)
         await self.answer_due(channel_ids, mentioned=mentioned)
+        if warm is not None:
+            for channel_id in channel_ids:
+                await warm(channel_id)
 
     async def served_scenes(self) -> list[int]:
         """Enabled scene channels whose guilds this process serves."""

@@ -38,7 +38,15 @@ from bot.engine.types import EngineConfig, PreparedTurn
 from bot.errors import AdminAlert, UserFacingError
 from bot.llm import LLMClient, SamplingParams, as_state_store
 from bot.lore import Lorebook, to_storage
-from bot.memory import ChannelConfig, LorebookScope, MessageRecord, RecallHit, Store, Summary
+from bot.memory import (
+    ChannelConfig,
+    GuildSettings,
+    LorebookScope,
+    MessageRecord,
+    RecallHit,
+    Store,
+    Summary,
+)
 from bot.metrics import MetricsSink, NoMetrics
 from bot.models import Persona, PlayerSheet
 from bot.tokens import TokenEstimator
@@ -196,8 +204,22 @@ class SceneRuntime:
         return await self._builder.prepare(config, cast, persona)
 
     async def configure(self, config: ChannelConfig) -> ChannelConfig:
-        """Save a scene's settings; the next turn uses them."""
-        return await self._keeping.configure(config)
+        """Save a scene's settings; the next turn uses them (and finds them loaded)."""
+        saved = await self._keeping.configure(config)
+        await self.warm(config.channel_id)
+        if saved.enabled and self._stage.attached:
+            cast = await self.memory.cast(saved)
+            self._stage.spawn(self._stage.port.get_ready(saved.channel_id, cast))
+        return saved
+
+    async def warm(self, channel_id: int) -> None:
+        """Load what a turn in a running scene reads, ahead of its first turn."""
+        await self.memory.warm(channel_id)
+        config = await self.memory.channel(channel_id)
+        if config is not None and config.enabled:
+            await self._builder.context.warm(config)
+            for persona in await self.memory.cast(config):
+                await self._ratings.adult(config.guild_id, persona)
 
     async def greet(self, channel_id: int, guild_id: int, persona: Persona) -> bool:
         """Post a persona's greeting as its own line; False if it has none or Discord refused."""
@@ -317,6 +339,14 @@ class SceneRuntime:
             cast = await self.memory.cast(config)
             await self._ratings.rating_changed(channel_id, config.guild_id, cast)
 
+    async def guild_settings(self, guild_id: int) -> GuildSettings:
+        """A guild's settings: budgets, alert channel, game-master role."""
+        return await self.memory.guild_settings(guild_id)
+
+    async def save_guild_settings(self, settings: GuildSettings) -> GuildSettings:
+        """Change a guild's settings; turns use them from now on."""
+        return await self.memory.save_guild_settings(settings)
+
     # ---- players -----------------------------------------------------------------------------
 
     async def save_sheet(self, sheet: PlayerSheet, guild_id: int | None) -> None:
@@ -353,7 +383,7 @@ class SceneRuntime:
             return
         first = not self._recovered
         self._recovered = True
-        await self._recovery.recover(reconcile=first)
+        await self._recovery.recover(reconcile=first, warm=self.warm)
 
     async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
         """Stop taking turns; every reply in progress ends interrupted and is stored.

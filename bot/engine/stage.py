@@ -72,6 +72,7 @@ class Stage:
         self._port: ScenePort | None = None
         self._scenes: dict[int, SceneState] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._alerting: set[tuple[int, str]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -85,6 +86,11 @@ class Stage:
     def attach(self, port: ScenePort) -> None:
         """Connect the Discord side."""
         self._port = port
+
+    @property
+    def attached(self) -> bool:
+        """Whether the Discord side is connected (runtimes used offline have none)."""
+        return self._port is not None
 
     def scene(self, channel_id: int) -> SceneState:
         """The live state of a channel (created on first use)."""
@@ -203,7 +209,8 @@ class Stage:
         """Whether the daily budget forbids a reply; says so in the channel, not too often."""
         if guild_id is None:
             return False
-        refusal = await budget_refusal(self.memory.store, guild_id, user_id, now=time.time())
+        settings = await self.memory.guild_settings(guild_id)
+        refusal = await budget_refusal(self.memory.store, settings, user_id, now=time.time())
         if refusal is None:
             return False
         self.metrics.reply_finished("over_budget")
@@ -215,15 +222,25 @@ class Stage:
         return True
 
     async def alert(self, guild_id: int, alert: AdminAlert, channel_id: int) -> None:
-        """Tell a guild's admins about a problem only they can fix, once per guild."""
-        store = self.memory.store
-        settings = await store.get_guild_settings(guild_id)
-        if alert.value in settings.admin_notified:
+        """Tell a guild's admins about a problem only they can fix, once per guild (several
+        replies meeting the problem at once send one message).
+        """
+        key = (guild_id, alert.value)
+        if key in self._alerting:
             return
-        text = ALERT_TEXT[alert].format(channel=f"<#{channel_id}>")
-        if await self.port.tell_admins(guild_id, text, settings.log_channel_id):
-            notified = settings.admin_notified | {alert.value}
-            await store.save_guild_settings(dataclasses.replace(settings, admin_notified=notified))
+        self._alerting.add(key)
+        try:
+            settings = await self.memory.guild_settings(guild_id)
+            if alert.value in settings.admin_notified:
+                return
+            text = ALERT_TEXT[alert].format(channel=f"<#{channel_id}>")
+            if await self.port.tell_admins(guild_id, text, settings.log_channel_id):
+                notified = settings.admin_notified | {alert.value}
+                await self.memory.save_guild_settings(
+                    dataclasses.replace(settings, admin_notified=notified)
+                )
+        finally:
+            self._alerting.discard(key)
 
     def stop_all(self, reason: StopReason) -> None:
         """Ask every reply being written to stop."""

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 
 DISCORD_LIMIT = 2000
 MARKER = " ▌"
-TYPING_DELAY = 0.02
+TYPING_DELAY = 0.3
+"""Typing shows only if the first text takes longer than this (most first tokens come sooner,
+and a typing request for every reply would compete with first texts under load)."""
 CALL_TIMEOUT = 8.0
 """Default longest wait for one Discord request (discord.py retries a 5xx for ~25 s)."""
 UNKNOWN_MESSAGE = 10008

@@ -130,6 +130,20 @@ class DiscordPort:
 
     # ---- replies -----------------------------------------------------------------------------
 
+    async def get_ready(self, channel_id: int, personas: Sequence[Persona]) -> None:
+        """Find or create the personas' webhooks in the channel now (a scene just started), so
+        its first replies need no lookup; what fails here is met again by the reply.
+        """
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            return
+        for persona in personas:
+            try:
+                async with asyncio.timeout(self.settings.discord_write_timeout):
+                    await self.target_for(channel, persona)
+            except (PortError, TimeoutError) as error:
+                log.info("No webhook prepared for %s in %s: %s", persona.name, channel_id, error)
+
     def open_reply(
         self, channel_id: int, persona: Persona, *, message_ids: Sequence[int] = ()
     ) -> DiscordOutlet:

@@ -52,7 +52,9 @@ def test_utc_day_start_and_time_until_reset():
 
 async def test_no_budget_means_no_refusal(store):
     await spend(store, 100.0, at=NOON)
-    assert await budget_refusal(store, GUILD, ALICE, now=NOON) is None
+    assert (
+        await budget_refusal(store, await store.get_guild_settings(GUILD), ALICE, now=NOON) is None
+    )
 
 
 async def test_server_budget_counts_only_today_in_this_guild(store):
@@ -60,24 +62,36 @@ async def test_server_budget_counts_only_today_in_this_guild(store):
     await spend(store, 5.0, at=MIDNIGHT - 1)  # yesterday
     await spend(store, 5.0, at=NOON, guild=99)  # another guild
     await spend(store, 0.6, at=MIDNIGHT, user=BOB)
-    assert await budget_refusal(store, GUILD, ALICE, now=NOON) is None
+    assert (
+        await budget_refusal(store, await store.get_guild_settings(GUILD), ALICE, now=NOON) is None
+    )
 
     await spend(store, 0.4, at=NOON - 60, user=BOB)
-    refusal = await budget_refusal(store, GUILD, ALICE, now=NOON)
+    refusal = await budget_refusal(store, await store.get_guild_settings(GUILD), ALICE, now=NOON)
     assert refusal is not None
     assert "today's model budget ($1.00)" in refusal and "in 12 h" in refusal
-    assert await budget_refusal(store, GUILD, ALICE, now=MIDNIGHT + 86_400) is None
+    assert (
+        await budget_refusal(
+            store, await store.get_guild_settings(GUILD), ALICE, now=MIDNIGHT + 86_400
+        )
+        is None
+    )
 
 
 async def test_player_budget_stops_only_the_player_who_spent_it(store):
     await set_budgets(store, user=0.5)
     await spend(store, 0.5, at=NOON - 60, user=ALICE)
-    refusal = await budget_refusal(store, GUILD, ALICE, now=NOON)
+    refusal = await budget_refusal(store, await store.get_guild_settings(GUILD), ALICE, now=NOON)
     assert refusal is not None and f"<@{ALICE}> has used their daily share" in refusal
-    assert await budget_refusal(store, GUILD, BOB, now=NOON) is None
-    assert await budget_refusal(store, GUILD, None, now=NOON) is None
+    assert await budget_refusal(store, await store.get_guild_settings(GUILD), BOB, now=NOON) is None
+    assert (
+        await budget_refusal(store, await store.get_guild_settings(GUILD), None, now=NOON) is None
+    )
 
 
 async def test_zero_pauses_every_reply(store):
     await set_budgets(store, server=0.0)
-    assert await budget_refusal(store, GUILD, ALICE, now=NOON) is not None
+    assert (
+        await budget_refusal(store, await store.get_guild_settings(GUILD), ALICE, now=NOON)
+        is not None
+    )

@@ -143,11 +143,11 @@ async def test_persona_posts_under_its_own_name_and_avatar(tmp_path):
         assert reply.webhook_id is not None
         assert reply.username == "Vex"
         created = scene.fake.requests("POST", "/channels/*/webhooks")
-        assert len(created) == 1
+        assert len(created) == 2  # one per cast member, made when the scene started
         scene.model.script(Reply(text="Tails, obviously."))
         await scene.say(scene.alice, "Vex, again!")
         await scene.wait_for_reply("Tails, obviously.", count=2)
-        assert len(scene.fake.requests("POST", "/channels/*/webhooks")) == 1  # reused
+        assert len(scene.fake.requests("POST", "/channels/*/webhooks")) == 2  # reused
 
 
 async def test_deleted_webhook_is_recreated(tmp_path):

@@ -66,6 +66,7 @@ class RecordingPort:
         self.available: set[int] | None = None
         self.age_restricted: set[int] = set()
         self.counts: dict[str, int] = {"send": 0, "edit": 0, "settle": 0, "delete": 0}
+        self.readied: list[tuple[int, tuple[str, ...]]] = []
         self.faults: list[Fault] = []
         self._ids = ids if ids is not None else itertools.count(10_000)
         """Message ids; share one counter with the players' lines so ids grow with time."""
@@ -99,6 +100,9 @@ class RecordingPort:
         self, channel_id: int, persona: Persona, *, message_ids: Sequence[int] = ()
     ) -> RecordingOutlet:
         return RecordingOutlet(self, channel_id, persona, list(message_ids))
+
+    async def get_ready(self, channel_id: int, personas: Sequence[Persona]) -> None:
+        self.readied.append((channel_id, tuple(p.id for p in personas)))
 
     async def notice(self, channel_id: int, text: str, *, lifetime: float | None = None) -> bool:
         self.notices.append((channel_id, text))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from bot.engine import Look
 from bot.engine.recovery import RESTART_NOTE
@@ -165,3 +166,14 @@ async def test_lines_posted_while_away_are_read_back_and_answered(make_stage) ->
     assert texts[-3:] == ["Bob wanders in.", "Narrator, who is that?", "A stranger, dripping wet."]
     assert newest  # ids kept growing across the restart
     assert len([t for t in texts if t == "A stranger, dripping wet."]) == 1
+
+
+async def test_a_started_scene_readies_its_cast_and_a_stopped_one_nothing(stage: Stage) -> None:
+    await stage.enable(cast=("narrator", "marta"))
+    await asyncio.sleep(0.05)  # readying runs in the background: the command answers at once
+    assert stage.port.readied == [(CHANNEL, ("narrator", "marta"))]
+    config = await stage.runtime.memory.channel(CHANNEL)
+    assert config is not None
+    await stage.runtime.configure(dataclasses.replace(config, enabled=False))
+    await asyncio.sleep(0.05)
+    assert stage.port.readied == [(CHANNEL, ("narrator", "marta"))]
