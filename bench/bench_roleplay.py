@@ -21,6 +21,9 @@ as the test harness does (every figure then includes the fakes' work).
    and the fakes' process (with `--fakes inprocess`, one figure for all three);
 5. ingest: player messages stored per second, nobody addressed.
 
+With BENCH_DETAIL=1 the load scenario also prints every tenth channel's model-request and
+first-text delay, sorted: whether the first texts wait on the requests or on each other.
+
 Every timestamp of a request is taken by the fakes (time.monotonic(), CLOCK_MONOTONIC, one clock
 for the whole machine); the only figure that mixes the two processes' clocks is "of which in
 the bot", whose on_message time comes from the bot's process. The child's clock is checked
@@ -268,6 +271,13 @@ async def load(
                     final_lag.append(final.at - call.last_token_at)
                     writes_per_reply.append(len(writes[room]))
                 print(f"  replies complete: {len(rooms)}/{len(rooms)} in {wall:.2f} s wall")
+                if os.environ.get("BENCH_DETAIL"):
+                    asked = [
+                        next(c for c in calls if asks_for(c, n)).arrived_at - sent[room]
+                        for n, room in enumerate(rooms)
+                    ]
+                    print("  model request (ms):", sorted(round(x * 1e3) for x in asked)[::10])
+                    print("  first text (ms):", sorted(round(x * 1e3) for x in first_text)[::10])
                 print(f"  429s served by the fake: {status['rate_limit_hits']}")
                 result: dict[str, Any] = {
                     "mode": mode,
