@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 
 from bot.engine.context import ContextGatherer
@@ -17,6 +18,12 @@ from bot.tokens import PromptBudget
 DEFAULT_SCENE_NAME = "An open roleplay scene"
 CUE_SPEAKER = "Director"
 CONTINUE_CUE = "(Continue your last message exactly where it stopped. Do not repeat any of it.)"
+PREPARED_AT_ONCE = 8
+"""Turns whose request is prepared at the same time; the others wait, in arrival order.
+
+A burst of messages in many channels would otherwise prepare every turn side by side on the
+one event loop, and no channel would see its first text before all of them were under way.
+Admitted a few at a time, the first channels answer first and the median comes sooner."""
 
 
 class TurnBuilder:
@@ -26,6 +33,7 @@ class TurnBuilder:
         self._memory = memory
         self._dialect = dialect
         self.context = ContextGatherer(memory)
+        self._admitted = asyncio.Semaphore(PREPARED_AT_ONCE)
         self._rating: Callable[[int], str] = lambda _channel_id: ""
 
     def rate_with(self, rating: Callable[[int], str]) -> None:
@@ -46,6 +54,17 @@ class TurnBuilder:
         `exclude_from` leaves out history from that memory id on (used to regenerate a reply);
         `cue` adds a final director's line (used to continue a cut-off reply).
         """
+        async with self._admitted:
+            return await self._prepare(config, cast, persona, exclude_from, cue)
+
+    async def _prepare(
+        self,
+        config: ChannelConfig,
+        cast: Sequence[Persona],
+        persona: Persona,
+        exclude_from: int | None,
+        cue: str | None,
+    ) -> PreparedTurn:
         memory = self._memory
         channel_id = config.channel_id
         window = await memory.window(channel_id)
