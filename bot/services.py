@@ -16,6 +16,7 @@ from bot.catalog import PersonaCatalog
 from bot.config import Settings
 from bot.engine import EngineConfig, SceneRuntime
 from bot.llm import LLMClient
+from bot.llm.pool import model_http_client
 from bot.memory import Store, open_store
 from bot.metrics import Metrics, MetricsSink, NoMetrics
 from bot.pacing import EditPacer
@@ -108,12 +109,10 @@ def build_metrics(settings: Settings) -> MetricsSink:
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the HTTP pool, the memory and the personas; close them all on the way out."""
     loaded = load_shipped_personas(settings.personas_dir)
-    limits = httpx.Limits(
-        max_connections=MODEL_CONNECTIONS,
-        max_keepalive_connections=MODEL_CONNECTIONS,
-        keepalive_expiry=MODEL_KEEPALIVE_SECONDS,
+    http_client = model_http_client(
+        max_connections=MODEL_CONNECTIONS, keepalive_expiry=MODEL_KEEPALIVE_SECONDS
     )
-    async with httpx.AsyncClient(limits=limits, http2=False) as http:
+    async with http_client as http:
         # httpx's transport imports anyio's asyncio backend on first use (~20 ms of CPU);
         # load it now rather than inside the first reply after a start.
         await anyio.lowlevel.checkpoint()
