@@ -34,6 +34,8 @@ _INVISIBLE = re.compile(
     f"|(?<![{_EMOJI_BEFORE}\ufe0f])\u200d"
     f"|\u200d(?![{_EMOJI_BEFORE}])"
 )
+_ASCII_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+"""What `_INVISIBLE` finds in ASCII text (a carriage return among them)."""
 
 
 def strip_invisible(text: str) -> str:
@@ -42,7 +44,7 @@ def strip_invisible(text: str) -> str:
     Newlines and tabs stay; CR LF and lone CR become LF. Zero-width joiners and
     emoji variation selectors survive only inside emoji sequences.
     """
-    if text.isascii() and text.isprintable():
+    if text.isascii() and (text.isprintable() or _ASCII_INVISIBLE.search(text) is None):
         return text
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")

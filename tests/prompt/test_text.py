@@ -22,6 +22,7 @@ from bot.text import (
         ("bidi \u202eevil\u202c \u2066x\u2069", "bidi evil x"),
         ("filler \u3164\u115f\u2800 blank", "filler  blank"),
         ("bell\x07 null\x00 del\x7f", "bell null del"),
+        ("two\nlines\x1b[0m\tand an escape", "two\nlines[0m\tand an escape"),
         ("windows\r\nline\rend", "windows\nline\nend"),
         ("tag\U000e0041\U000e0042s", "tags"),
         ("stray \ufe0f and \u200d joiners", "stray  and  joiners"),
