@@ -89,16 +89,17 @@ class StreamState:
             raise self._error(TransientError, "stream chunk is not a JSON object")
         if self.request_id is None and isinstance(chunk.get("id"), str):
             self.request_id = chunk["id"]
-        error = error_from_payload(
-            chunk,
-            provider=self.provider,
-            redact=self.redact,
-            partial=self.partial,
-            retry_after=self.retry_after,
-            request_id=self.request_id,
-        )
-        if error is not None:
-            raise error
+        if "error" in chunk or "base_resp" in chunk:  # what error_from_payload reads
+            error = error_from_payload(
+                chunk,
+                provider=self.provider,
+                redact=self.redact,
+                partial=self.partial,
+                retry_after=self.retry_after,
+                request_id=self.request_id,
+            )
+            if error is not None:
+                raise error
         if chunk.get("input_sensitive") is True or chunk.get("output_sensitive") is True:
             self.flags = self.flags.merge(parse_flags(chunk))
         usage = chunk.get("usage")
@@ -116,6 +117,7 @@ class StreamState:
             return ""
         if finish == "error":
             inner = choice.get("error")
+            error = None
             if isinstance(inner, dict):
                 error = error_from_payload(
                     {"error": inner},
