@@ -7,7 +7,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -160,19 +160,18 @@ class SqliteBackend(Backend, Connection):
             raise
         return cls(db, name)
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Connection]:
+    def connection(self) -> AbstractAsyncContextManager[Connection]:
         """A session in autocommit (each statement commits on its own), shared with others."""
-        async with self._sessions.reader_lock:
-            try:
-                yield self
-            except sqlite3.Error as exc:
-                raise translate_error(exc, self.location) from exc
+        return self._holding(alone=False)
+
+    def _exclusive(self) -> AbstractAsyncContextManager[Connection]:
+        """The connection to this session alone: nobody's statements run between its own."""
+        return self._holding(alone=True)
 
     @asynccontextmanager
-    async def _exclusive(self) -> AsyncIterator[Connection]:
-        """The connection to this session alone: nobody's statements run between its own."""
-        async with self._sessions.writer_lock:
+    async def _holding(self, *, alone: bool) -> AsyncIterator[Connection]:
+        sessions = self._sessions
+        async with sessions.writer_lock if alone else sessions.reader_lock:
             try:
                 yield self
             except sqlite3.Error as exc:
