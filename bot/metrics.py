@@ -8,7 +8,7 @@ many); `NoMetrics` does nothing and is what runs when METRICS_PORT is unset.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Final, Protocol
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -41,8 +41,12 @@ callback or followup's, or the bot-wide global limit."""
 Refresher = Callable[[], Awaitable[None]]
 
 
-class MetricsSink(Protocol):
-    """Where the bot reports what happened; every method is cheap and never raises."""
+class MetricsSink:
+    """Where the bot reports what happened; every method is cheap and never raises.
+
+    The methods here record nothing: `NoMetrics` is this sink as it is, `Metrics` overrides
+    every one of them.
+    """
 
     def reply_finished(self, outcome: str) -> None:
         """A reply ended. `outcome` is one of a small fixed set (e.g. "completed",
@@ -79,43 +83,11 @@ class MetricsSink(Protocol):
         """Whether every gateway connection of this process is up."""
 
 
-class NoMetrics:
+class NoMetrics(MetricsSink):
     """A `MetricsSink` that records nothing (metrics are off)."""
 
-    def reply_finished(self, outcome: str) -> None:
-        """Record nothing."""
 
-    def event_to_request(self, seconds: float) -> None:
-        """Record nothing."""
-
-    def first_token_to_text(self, seconds: float) -> None:
-        """Record nothing."""
-
-    def last_token_to_final(self, seconds: float) -> None:
-        """Record nothing."""
-
-    def provider_error(self, error_class: str) -> None:
-        """Record nothing."""
-
-    def discord_429(self, scope: str) -> None:
-        """Record nothing."""
-
-    def usage(
-        self, *, prompt_tokens: int, completion_tokens: int, cached_tokens: int, cost_usd: float
-    ) -> None:
-        """Record nothing."""
-
-    def set_active_scenes(self, count: int) -> None:
-        """Record nothing."""
-
-    def set_queued_turns(self, count: int) -> None:
-        """Record nothing."""
-
-    def set_gateway_connected(self, connected: bool) -> None:
-        """Record nothing."""
-
-
-class Metrics:
+class Metrics(MetricsSink):
     """A `MetricsSink` backed by Prometheus collectors in a registry of its own."""
 
     def __init__(self) -> None:

@@ -74,6 +74,8 @@ def test_no_metrics_has_the_same_interface_and_records_nothing():
         for name, member in inspect.getmembers(MetricsSink)
         if inspect.isfunction(member) and not name.startswith("_")
     }
+    # Metrics must record every event itself, not fall back to the base's "record nothing".
+    assert protocol <= set(vars(Metrics))
     for implementation in (Metrics, NoMetrics):
         for name in protocol:
             assert inspect.signature(getattr(implementation, name)) == inspect.signature(
