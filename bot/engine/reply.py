@@ -289,13 +289,14 @@ class ReplyLife:
                     await close()
 
     async def _mirror(self, text: GrowingText, reply_id: int) -> PortError | None:
-        """Show the text while it grows; every write that lands is kept as progress."""
+        """Show the text while it grows; which messages show it is kept as progress."""
         saved: tuple[int, ...] = ()
+        timed = False
         try:
             async for shown in self._outlet.mirror(text, reply_id):
-                if self._first_token_at is not None:
+                if not timed and self._first_token_at is not None:
                     self._metrics.first_token_to_text(time.monotonic() - self._first_token_at)
-                    self._first_token_at = None
+                    timed = True
                 if self.kind is ReplyKind.NEW and shown.message_ids != saved:
                     # Which messages show the reply is what a crash must not lose (their text
                     # is read back from Discord on the next start); not every edit.

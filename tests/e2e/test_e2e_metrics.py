@@ -55,6 +55,21 @@ async def test_scrape_after_one_reply(tmp_path):
     assert request.body["messages"]
 
 
+async def test_first_token_to_text_is_timed_once_per_reply_however_many_edits(tmp_path):
+    async with monitored_scene(tmp_path) as (scene, endpoint):
+        await scene.enable(cast=("narrator",))
+        chunks = [f"step {n}, " for n in range(8)] + ["done."]
+        scene.model.script(Reply(chunks=chunks, chunk_delay=0.25))
+        await scene.say(scene.alice, "Narrator, walk me through it.")
+        await scene.wait_for_reply("done.", timeout=15)
+        after = await endpoint.scrape()
+
+    edits = scene.fake.requests("PATCH", "/webhooks/*")
+    assert len(edits) >= 2  # the reply grew over several edits
+    assert after.value("ensemble_first_token_to_text_seconds_count") == 1
+    assert after.value("ensemble_last_token_to_final_seconds_count") == 1
+
+
 async def test_provider_errors_and_failed_replies_are_counted(tmp_path):
     async with monitored_scene(tmp_path, llm_max_attempts=1) as (scene, endpoint):
         await scene.enable(cast=("narrator",))
