@@ -42,7 +42,7 @@ class RoleplayTree(app_commands.CommandTree["RoleplayBot"]):
     ) -> None:
         """Answer expected errors with their message; log the rest with a quotable id."""
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        await reply_ephemeral(interaction, explain_error(cause))
+        await report_failure(interaction, cause)
 
 
 def explain_error(error: BaseException) -> str:
@@ -68,6 +68,11 @@ async def reply_ephemeral(interaction: discord.Interaction[Any], text: str) -> N
             await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException:
         log.warning("Could not deliver an error message for interaction %s", interaction.id)
+
+
+async def report_failure(interaction: discord.Interaction[Any], error: BaseException) -> None:
+    """Answer a failed form or button the way the command tree answers a failed command."""
+    await reply_ephemeral(interaction, explain_error(error))
 
 
 class RoleplayBot(commands.Bot):

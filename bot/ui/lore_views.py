@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.bot import explain_error, reply_ephemeral
+from bot.bot import reply_ephemeral, report_failure
 from bot.lore import LoreEntry
 from bot.lore.formats import MAX_CONTENT_CHARS
+from bot.ui.persona_views import clip
 from bot.ui.scene_views import Interaction
 
 FORM_CONTENT_CHARS = 4000
@@ -58,23 +60,13 @@ class EntryModal(discord.ui.Modal):
             await reply_ephemeral(interaction, "The insertion order must be a whole number.")
             return
         secondary = split_keys(self.secondary.value)
-        edited = LoreEntry(
-            uid=self._entry.uid,
+        edited = dataclasses.replace(
+            self._entry,
             keys=split_keys(self.keys.value),
             content=self.content.value,
             secondary_keys=secondary,
             selective=bool(secondary) or self._entry.selective,
-            logic=self._entry.logic,
-            constant=self._entry.constant,
-            enabled=self._entry.enabled,
             order=order,
-            case_sensitive=self._entry.case_sensitive,
-            whole_words=self._entry.whole_words,
-            scan_depth=self._entry.scan_depth,
-            comment=self._entry.comment,
-            exclude_recursion=self._entry.exclude_recursion,
-            prevent_recursion=self._entry.prevent_recursion,
-            raw=self._entry.raw,
         )
         await self._on_save(interaction, edited)
 
@@ -82,7 +74,7 @@ class EntryModal(discord.ui.Modal):
         self, interaction: Interaction, error: Exception
     ) -> None:
         """Show expected errors; log unexpected ones with an id the user can quote."""
-        await reply_ephemeral(interaction, explain_error(error))
+        await report_failure(interaction, error)
 
 
 def split_keys(text: str | None) -> tuple[str, ...]:
@@ -124,5 +116,4 @@ def entry_text(entry: LoreEntry) -> str:
     if entry.secondary_keys:
         parts.append(f"Secondary keys ({entry.logic.name}): {', '.join(entry.secondary_keys)}")
     parts.append(f">>> {entry.content}" if entry.content else "*(no content)*")
-    text = "\n".join(parts)
-    return text if len(text) <= 1990 else text[:1989] + "…"
+    return clip("\n".join(parts), 1990)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import discord
-from discord import app_commands
 
-from bot.bot import reply_ephemeral
+from bot.bot import report_failure
 from bot.cards import CardError
 from bot.cards.limits import FIELD_CHAR_LIMITS, MAX_NAME_CHARS
 from bot.errors import UserFacingError
@@ -24,17 +22,6 @@ MODAL_INPUT_CHARS = 4000
 """Discord's limit for one text input of a modal (and for its prefilled value)."""
 
 EMBED_COLOUR = discord.Colour.blurple()
-
-
-async def report_failure(interaction: discord.Interaction[Any], error: Exception) -> None:
-    """Answer a failed form or button the way the command tree answers a failed command."""
-    if isinstance(error, UserFacingError | app_commands.CheckFailure):
-        text = str(error)
-    else:
-        incident = uuid.uuid4().hex[:8]
-        log.error("Interaction failed (incident %s)", incident, exc_info=error)
-        text = f"Something went wrong on our side (incident `{incident}`). Please tell an admin."
-    await reply_ephemeral(interaction, text)
 
 
 def card_problem(error: CardError, labels: Mapping[str, str] | None = None) -> UserFacingError:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.bot import RoleplayBot, explain_error, reply_ephemeral
+from bot.bot import RoleplayBot, report_failure
 from bot.engine import ChannelConfig, OocMode
 from bot.errors import UserFacingError
 from bot.llm import MAX_OUTPUT_TOKENS, SamplingParams
@@ -314,4 +314,4 @@ class TextModal(discord.ui.Modal):
         self, interaction: Interaction, error: Exception
     ) -> None:
         """Show expected errors; log unexpected ones with an id the user can quote."""
-        await reply_ephemeral(interaction, explain_error(error))
+        await report_failure(interaction, error)
