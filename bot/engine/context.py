@@ -61,14 +61,17 @@ class ContextGatherer:
         *,
         after_id: int | None,
         before_id: int | None,
+        whole: bool,
     ) -> TurnContext:
-        """The notes for `persona`'s turn with this history (newest line last)."""
+        """The notes for `persona`'s turn with this history (newest line last); `whole` says
+        that the history holds the entire scene, so there is nothing older to recall.
+        """
         knobs = self._memory.config
         books = [book for book in await self.books(config, persona) if book is not None]
         lore = Activation()
         notes: list[ContextNote] = []
         if books and knobs.lore_tokens > 0:
-            depth = max((item.depth or 0 for book in books for item in book.entries), default=0)
+            depth = max(book.depth for book in books)
             lines = [f"{line.speaker}: {line.text}" for line in history[-max(depth, 1) :]]
             lore = activate(
                 books,
@@ -79,7 +82,6 @@ class ContextGatherer:
             if lore.fired:
                 text = "\n\n".join(hit.entry.content.strip() for hit in lore.fired)
                 notes.append(ContextNote(LORE_LABEL, text, knobs.lore_tokens))
-        whole = (await self._memory.window(config.channel_id)).whole
         # A young scene's window holds all of it: nothing older to recall, no query.
         terms = self.recall_terms(history) if knobs.recall_passages > 0 and not whole else ()
         recalled: tuple[RecallHit, ...] = ()

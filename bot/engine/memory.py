@@ -6,6 +6,7 @@ invalidate a cache by hand.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections import deque
@@ -157,16 +158,13 @@ class SceneMemory:
             reply_to=reply_to,
         )
 
-    async def reply_progress(self, reply_id: int, text: str, discord_ids: Sequence[int]) -> bool:
+    async def reply_progress(self, reply_id: int, text: str, discord_ids: Sequence[int]) -> None:
         """Keep what a streaming reply shows so far: a crash then loses nothing seen.
 
-        False when the reply is no longer stored (erased meanwhile, e.g. by another process).
+        A reply no longer stored (erased meanwhile, e.g. by another process) is left alone.
         """
-        try:
+        with contextlib.suppress(NotFoundError):
             await self.store.save_progress(reply_id, text, tuple(discord_ids))
-        except NotFoundError:
-            return False
-        return True
 
     def remember_parts(self, reply_id: int, parts: Sequence[str]) -> None:
         """What each message of a reply shows, so deleting one forgets exactly its text."""
@@ -382,19 +380,21 @@ class SceneMemory:
         if window is not None and (window.rows[-1][0] if window.rows else None) != latest:
             self.channel_changed(channel_id)
 
-    async def warm(self, channel_id: int) -> None:
+    async def warm(self, channel_id: int) -> ChannelConfig | None:
         """Load what a turn in the channel reads (settings, window, summary, joins, pins), so
         the first reply after a scene starts, or after a restart, queries nothing but its own
         line. Many channels' first turns would otherwise queue behind each other's loads.
+        Returns the scene's settings when it runs, else None.
         """
         config = await self.channel(channel_id)
         if config is None or not config.enabled:
-            return
+            return None
         await self.window(channel_id)
         await self.joined(channel_id)
         await self.pins(channel_id)
         await self.guild_settings(config.guild_id)
         await self.personas.for_guild(config.guild_id)
+        return config
 
     # ---- guilds ------------------------------------------------------------------------------
 

@@ -30,11 +30,7 @@ class RatingGuard:
         """Whether the persona is for adults (an admin's mark, else its card's tags)."""
         if not guild_id:
             return is_adult(persona)
-        store = self._stage.memory.store
-        mark = await self._overrides.get(
-            (guild_id, persona.id), lambda: store.get_persona_adult(guild_id, persona.id)
-        )
-        return is_adult(persona, mark)
+        return is_adult(persona, await self.override(guild_id, persona.id))
 
     async def set_adult(self, guild_id: int, persona_id: str, adult: bool | None) -> None:
         """An admin marks a persona as for adults (True), not (False), or by its tags (None)."""
@@ -43,7 +39,10 @@ class RatingGuard:
 
     async def override(self, guild_id: int, persona_id: str) -> bool | None:
         """The admin's mark on a persona, if any."""
-        return await self._stage.memory.store.get_persona_adult(guild_id, persona_id)
+        store = self._stage.memory.store
+        return await self._overrides.get(
+            (guild_id, persona_id), lambda: store.get_persona_adult(guild_id, persona_id)
+        )
 
     async def blocked(
         self, channel_id: int, guild_id: int | None, personas: Sequence[Persona]

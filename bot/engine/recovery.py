@@ -30,7 +30,7 @@ class Recovery:
         self,
         *,
         reconcile: bool = True,
-        warm: Callable[[int], Awaitable[None]] | None = None,
+        warm: Callable[[int], Awaitable[object]] | None = None,
     ) -> None:
         """Bring every served scene back in step: settle unfinished replies (on start only),
         read back missed lines, answer where an answer is due, and load what turns read.

@@ -206,20 +206,21 @@ class SceneRuntime:
     async def configure(self, config: ChannelConfig) -> ChannelConfig:
         """Save a scene's settings; the next turn uses them (and finds them loaded)."""
         saved = await self._keeping.configure(config)
-        await self.warm(config.channel_id)
-        if saved.enabled and self._stage.attached:
-            cast = await self.memory.cast(saved)
+        cast = await self.warm(saved.channel_id)
+        if cast and self._stage.attached:
             self._stage.spawn(self._stage.port.get_ready(saved.channel_id, cast))
         return saved
 
-    async def warm(self, channel_id: int) -> None:
-        """Load what a turn in a running scene reads, ahead of its first turn."""
-        await self.memory.warm(channel_id)
-        config = await self.memory.channel(channel_id)
-        if config is not None and config.enabled:
-            await self._builder.context.warm(config)
-            for persona in await self.memory.cast(config):
-                await self._ratings.adult(config.guild_id, persona)
+    async def warm(self, channel_id: int) -> Sequence[Persona]:
+        """Load what a turn in a running scene reads, ahead of its first turn; its cast."""
+        config = await self.memory.warm(channel_id)
+        if config is None:
+            return ()
+        await self._builder.context.warm(config)
+        cast = await self.memory.cast(config)
+        for persona in cast:
+            await self._ratings.adult(config.guild_id, persona)
+        return cast
 
     async def greet(self, channel_id: int, guild_id: int, persona: Persona) -> bool:
         """Post a persona's greeting as its own line; False if it has none or Discord refused."""
@@ -296,13 +297,10 @@ class SceneRuntime:
         name: str,
         sentence: str,
         discord_id: int,
-    ) -> bool:
-        """A roll was posted in a scene: memory keeps it as what happened, and the scene's
-        rules decide whether a persona answers. False when the channel has no scene.
+    ) -> None:
+        """A roll was posted: in a scene, memory keeps it as what happened and the scene's
+        rules decide whether a persona answers (elsewhere nothing happens).
         """
-        config = await self.memory.channel(channel_id)
-        if config is None or not config.enabled:
-            return False
         await self._conversation.heard(
             IncomingMessage(
                 channel_id=channel_id,
@@ -314,7 +312,6 @@ class SceneRuntime:
                 created_at=time.time(),
             )
         )
-        return True
 
     async def seating_refusal(
         self, channel_id: int, guild_id: int, personas: Sequence[Persona]

@@ -91,6 +91,7 @@ class TurnBuilder:
             history,
             after_id=start or None,
             before_id=next((rid for rid, _ in rows if rid > start), None),
+            whole=window.whole,
         )
         if cue is not None:
             history += (HistoryLine(speaker=CUE_SPEAKER, text=cue, kind=AuthorKind.HUMAN),)

@@ -155,6 +155,8 @@ class CompiledBook:
         self.book = book
         depth = book.scan_depth if book.scan_depth is not None else DEFAULT_SCAN_DEPTH
         self.entries = [_Entry(entry, depth) for entry in book.entries if entry.enabled]
+        self.depth = max((item.depth or 0 for item in self.entries), default=0)
+        """The most newest lines any of its entries scans."""
 
     @cached_property
     def rank(self) -> int:
