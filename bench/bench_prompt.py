@@ -60,7 +60,15 @@ def make_history(rng: random.Random, *, precomputed: bool) -> list[HistoryLine]:
     return history
 
 
-def bench(label: str, history: list[HistoryLine], budget: PromptBudget, runs: int) -> None:
+def bench(
+    label: str,
+    history: list[HistoryLine],
+    budget: PromptBudget,
+    runs: int,
+    *,
+    new_estimator: bool = False,
+) -> None:
+    """Median build time; with `new_estimator`, every build starts with nothing remembered."""
     persona = Persona(
         id="mira",
         name="Mira",
@@ -79,6 +87,8 @@ def bench(label: str, history: list[HistoryLine], budget: PromptBudget, runs: in
     times = []
     built = None
     for _ in range(runs):
+        if new_estimator:
+            estimator = TokenEstimator()
         start = time.perf_counter()
         built = build_messages(
             persona,
@@ -242,6 +252,13 @@ def main() -> None:
     bench("full 65,536 context, stored token counts", stored, full, runs)
     bench("history capped at 24,000, stored token counts", stored, capped, runs)
     bench("full 65,536 context, counts computed now", fresh, full, runs)
+    bench(
+        "full 65,536 context, counts computed now by a new estimator",
+        fresh,
+        full,
+        runs,
+        new_estimator=True,
+    )
     scene_reuse(args.turns, fold=True)
     scene_reuse(args.turns, fold=False)
 

@@ -15,6 +15,9 @@ __all__ = ["PromptBudget", "TokenEstimator"]
 _LONG_RUN = re.compile(r"[!-~]{21,}")
 """An ASCII run without spaces longer than a word: URLs, hashes, keyboard mashing."""
 _CLASS_CACHE_LIMIT = 65_536
+_RAW_CACHE_CHARS = 4_000_000
+"""Characters of text whose raw estimate is remembered (a prompt is built from the same texts
+turn after turn: the card, the sheets, the summary, the history lines)."""
 
 
 class _CodePointClasses(dict[int, str]):
@@ -91,6 +94,8 @@ class TokenEstimator:
         """Which provider and model the calibration was learnt from ("openrouter:…")."""
         self._samples: deque[float] = deque(maxlen=window)
         self._factor = 1.0
+        self._raw: dict[str, int] = {}
+        self._raw_chars = 0
 
     @property
     def factor(self) -> float:
@@ -104,6 +109,17 @@ class TokenEstimator:
 
     def estimate_raw(self, text: str) -> int:
         """Uncalibrated, conservative estimate of `text` (the unit of `HistoryLine.tokens`)."""
+        raw = self._raw.get(text)
+        if raw is None:
+            raw = self._raw[text] = self._estimate_raw(text)
+            self._raw_chars += len(text)
+            while self._raw_chars > _RAW_CACHE_CHARS and len(self._raw) > 1:
+                oldest = next(iter(self._raw))  # the earliest remembered goes first
+                del self._raw[oldest]
+                self._raw_chars -= len(oldest)
+        return raw
+
+    def _estimate_raw(self, text: str) -> int:
         extra = self._long_runs(text)
         if text.isascii():
             return math.ceil(len(text) * self.ascii_rate + extra)

@@ -70,6 +70,19 @@ def test_heavy_text_is_never_below_one_token_per_non_ascii_code_point():
         assert estimator.floor(text) >= non_ascii
 
 
+def test_remembered_estimates_equal_fresh_ones_and_memory_stays_bounded(monkeypatch):
+    import bot.tokens as tokens
+
+    monkeypatch.setattr(tokens, "_RAW_CACHE_CHARS", 1_000)
+    texts = ["word " * n + ZALGO * (n % 3) + FAMILY * (n % 2) + "猫" * n for n in range(200)]
+    remembering = TokenEstimator()
+    first = [remembering.estimate_raw(text) for text in texts]
+    again = [remembering.estimate_raw(text) for text in reversed(texts)]
+    fresh = [TokenEstimator().estimate_raw(text) for text in texts]
+    assert first == fresh and again == fresh[::-1]
+    assert sum(map(len, remembering._raw)) <= 1_000 + max(map(len, texts))
+
+
 def test_floor_counts_ascii_too():
     estimator = TokenEstimator()
     assert estimator.floor("a" * 60) == 10
