@@ -163,10 +163,6 @@ class TokenEstimator:
         """
         return self._factor >= 1 and self.ascii_rate * self.floor_ascii >= 1
 
-    def estimate(self, text: str) -> int:
-        """Calibrated token estimate of `text` (same as `count`)."""
-        return self.count(text)
-
     def message_tokens(self, content: str, name: str | None = None) -> int:
         """Calibrated estimate of one chat message, with its role and name overhead."""
         named = self.count(name) + 1 if name else 0

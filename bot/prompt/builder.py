@@ -90,8 +90,6 @@ class _Sheet:
     user_id: int
     name: str
     text: str
-    last_spoke: int = -1
-    """Index of the player's newest line in the history (-1: none); set only when needed."""
     kept: bool = True
 
 
@@ -442,9 +440,7 @@ def _fit_fixed(
     reserve = max(0, recent_cost - newest_cost)
     newest_speaker = history[newest].user_id if newest is not None else None
     last_spoke = _last_spoke(history)
-    for sheet in fixed.sheets:
-        sheet.last_spoke = last_spoke.get(sheet.user_id, -1)
-    by_silence = sorted(fixed.sheets, key=lambda s: s.last_spoke)
+    by_silence = sorted(fixed.sheets, key=lambda s: last_spoke.get(s.user_id, -1))
     idle = [s for s in by_silence if s.user_id not in recent]
     active = [s for s in by_silence if s.user_id in recent and s.user_id != newest_speaker]
     last = [s for s in by_silence if s.user_id == newest_speaker]

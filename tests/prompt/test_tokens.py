@@ -17,7 +17,7 @@ def test_ascii_uses_the_ascii_rate():
     estimator = TokenEstimator()
     assert estimator.estimate_raw("") == 0
     assert estimator.estimate_raw("a b " * 25) == 30
-    assert estimator.estimate("Hello, tea house!") == math.ceil(17 * 0.3)
+    assert estimator.count("Hello, tea house!") == math.ceil(17 * 0.3)
 
 
 def test_a_long_word_costs_more_than_prose():
@@ -107,7 +107,7 @@ def test_calibration_moves_the_factor_towards_reports():
     raw = estimator.estimate_raw("x " * 500)
     estimator.calibrate(raw, raw * 2)
     assert estimator.factor == pytest.approx(2.0)
-    assert estimator.estimate("x " * 500) == raw * 2
+    assert estimator.count("x " * 500) == raw * 2
     assert estimator.samples == 1
     assert "×2.00" in estimator.describe()
 
