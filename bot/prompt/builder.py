@@ -543,8 +543,11 @@ def _squeeze(
         content = messages[longest]["content"]
         size = estimator.count(content)
         short = shorten(content, max(0, size - over - 1), estimator) or "…"
+        if short == content:
+            break  # nothing left to shorten: trying again would change nothing
         messages[longest] = {**messages[longest], "content": short}
-        cuts.append(Cut("message", messages[longest]["role"], "shortened", size - len(short)))
+        saved = size - estimator.count(short)
+        cuts.append(Cut("message", messages[longest]["role"], "shortened", saved))
         over = total() - limit
     return messages, cuts
 

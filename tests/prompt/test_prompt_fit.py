@@ -159,6 +159,28 @@ def test_a_tiny_window_still_gives_a_valid_request():
     assert built.messages[-1]["role"] == "user"
 
 
+def test_the_last_resort_reports_the_tokens_it_saved():
+    # Even the persona core and the newest line are over this window: the longest message
+    # is shortened, and the report says by how many tokens (not characters), once per cut.
+    budget = PromptBudget(context_tokens=4096, reply_tokens=2048, safety_margin=1900)
+    big = FAMILY * 5000
+    estimator = TokenEstimator()
+    persona = Persona(id="m", name="Mira", description=big, post_history_instructions=big)
+    built = build_messages(
+        persona,
+        players=[PlayerSheet(1, "Al", big)],
+        scene=Scene("s", big),
+        history=[human(1, "Al", big)],
+        summary=big,
+        budget=budget,
+        estimator=estimator,
+    )
+    last_resort = [cut for cut in built.cuts if cut.part == "message"]
+    assert last_resort
+    assert all(cut.tokens > 0 for cut in last_resort)
+    assert_fits(built, budget)
+
+
 def test_the_issue_example_is_counted_at_least_at_the_floor():
     """Long emoji- and mark-heavy sheets and history: the estimate never drops under one
     token per non-ASCII code point, however the calibration moved.
