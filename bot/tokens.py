@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.text import CJK_CHARS
 
-__all__ = ["PromptBudget", "TokenEstimator"]
+__all__ = ["SAFETY_MARGIN", "PromptBudget", "TokenEstimator", "margin_for"]
 
 _LONG_RUN = re.compile(r"[!-~]{21,}")
 """An ASCII run without spaces longer than a word: URLs, hashes, keyboard mashing."""
@@ -215,6 +215,18 @@ class TokenEstimator:
         return f"calibrated ×{self._factor:.2f} from the last {len(self._samples)} request(s)"
 
 
+SAFETY_MARGIN = 2048
+"""Tokens kept free beyond the prompt and the reply, for what the estimate may miss."""
+
+
+def margin_for(context_tokens: int) -> int:
+    """The safety margin for a window: 2,048 tokens, or a sixteenth of a smaller window.
+
+    A fixed 2,048 would leave a 4,096-token window with a 2,048-token reply no room at all.
+    """
+    return min(SAFETY_MARGIN, context_tokens // 16)
+
+
 @dataclass(frozen=True, slots=True)
 class PromptBudget:
     """How many tokens a request may use.
@@ -226,7 +238,7 @@ class PromptBudget:
 
     context_tokens: int = 65536
     reply_tokens: int = 2048
-    safety_margin: int = 2048
+    safety_margin: int = SAFETY_MARGIN
     history_tokens: int | None = None
 
     def __post_init__(self) -> None:

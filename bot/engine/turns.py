@@ -13,7 +13,7 @@ from bot.llm.dialect import DialectPolicy
 from bot.memory import ChannelConfig
 from bot.models import AuthorKind, Dialect, HistoryLine, Persona, PlayerSheet, Scene
 from bot.prompt import BuiltPrompt, build_messages, players_in_order
-from bot.tokens import PromptBudget
+from bot.tokens import PromptBudget, margin_for
 
 DEFAULT_SCENE_NAME = "An open roleplay scene"
 CUE_SPEAKER = "Director"
@@ -160,6 +160,7 @@ class TurnBuilder:
         budget = PromptBudget(
             context_tokens=config.context_tokens,
             reply_tokens=reply_tokens,
+            safety_margin=margin_for(config.context_tokens),
             history_tokens=config.history_tokens,
         )
         if shrink_from is not None:

@@ -5,7 +5,8 @@ import asyncio
 from bot.engine.turns import PREPARED_AT_ONCE, TurnBuilder
 from bot.llm.dialect import DialectPolicy
 from bot.memory import ChannelConfig
-from bot.models import Persona
+from bot.models import AuthorKind, Persona, ReplyStatus
+from tests.fakes.model_server import Reply
 
 
 class BlockedMemory:
@@ -40,3 +41,18 @@ async def test_a_burst_prepares_eight_turns_at_once_and_the_rest_in_arrival_orde
     # A failed preparation lets the next one in: all of them ran, first come first served.
     assert memory.reading == list(range(11))
     assert all(isinstance(outcome, LookupError) for outcome in outcomes)
+
+
+async def test_the_smallest_window_with_the_longest_reply_still_answers(make_stage):
+    # CONTEXT_TOKENS=4096 with 2,048-token replies: a fixed 2,048-token margin left the prompt
+    # no room at all, and every turn failed before reaching the model.
+    stage = await make_stage(context_tokens=4096)
+    await stage.enable(generation={"max_tokens": 2048})  # what /scene tuning max_tokens sets
+    stage.model.script(Reply(text="Still here."))
+    await stage.say("Narrator, are you there?")
+    await stage.quiet()
+
+    (request,) = stage.model.requests
+    assert request.body["max_tokens"] == 2048
+    replies = [r for r in await stage.memory() if r.kind is AuthorKind.PERSONA]
+    assert [(r.text, r.status) for r in replies] == [("Still here.", ReplyStatus.COMPLETE)]
