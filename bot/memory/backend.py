@@ -127,8 +127,10 @@ class Backend(ABC):
         batches).
         """
 
-    async def refresh_search(self) -> None:  # noqa: B027 (most backends index as they store)
-        """Bring the full-text index up to date with every stored line (outside any session)."""
+    async def refresh_search(self, before_id: int | None = None) -> None:  # noqa: B027
+        """Bring the full-text index up to date with every stored line below `before_id`
+        (None: every line), outside any session. Most backends index as they store.
+        """
 
     @abstractmethod
     async def count_matches(self, conn: Connection, words: Sequence[str], cap: int) -> list[int]:

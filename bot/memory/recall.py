@@ -54,7 +54,7 @@ class RecallMixin(StoreBase):
         words = recall_words(query)
         if not words or limit <= 0:
             return []
-        await self._db.refresh_search()
+        await self._db.refresh_search(before_id)
         async with self._db.connection() as conn:
             counts = await self._db.count_matches(conn, words, RECALL_ROWS + 1)
             kept = _rarest(words, counts)

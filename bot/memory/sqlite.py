@@ -213,13 +213,20 @@ class SqliteBackend(Backend, Connection):
         if self._unindexed >= INDEX_BATCH:
             await self.refresh_search()
 
-    async def refresh_search(self) -> None:
-        """Index every line stored since the last batch, in one transaction."""
-        self._unindexed = 0
+    async def refresh_search(self, before_id: int | None = None) -> None:
+        """Index every line stored since the last batch, in one transaction; nothing when
+        the lines below `before_id` are all indexed already (a recall searches only those,
+        and most turns' recall would otherwise take the connection alone to index the
+        newest two lines).
+        """
         async with self.connection() as conn:
             row = await conn.fetchrow(_UNINDEXED)
         if row is None or row[1] <= row[0]:
+            self._unindexed = 0
             return
+        if before_id is not None and row[0] >= before_id - 1:
+            return
+        self._unindexed = 0
         async with self.transaction() as conn:
             await conn.execute(_INDEX_NEW)
             await conn.execute(_MARK_INDEXED)

@@ -104,6 +104,16 @@ async def test_new_lines_are_indexed_in_batches(target: str, clock: FakeClock) -
         assert indexed_until() == last.id
         assert [hit.id for hit in await store.recall(CHANNEL, "waits")] == [more.id]
         assert indexed_until() == more.id
+        # A turn's recall searches only below its window: lines newer than that wait for
+        # their batch instead of taking the connection alone to be indexed now.
+        newest = await store.add_message(human(5002, "waits beyond the window"))
+        hits = await store.recall(CHANNEL, "waits", before_id=newest.id)
+        assert [hit.id for hit in hits] == [more.id]
+        assert indexed_until() == more.id
+        newer = await store.add_message(human(5003, "waits again"))
+        hits = await store.recall(CHANNEL, "waits", before_id=newer.id + 1)
+        assert {hit.id for hit in hits} == {more.id, newest.id, newer.id}
+        assert indexed_until() == newer.id
 
 
 @pytest.mark.sqlite_only
