@@ -73,8 +73,11 @@ class Loader(Generic[K, V]):
         return value
 
     def put(self, key: K, value: V) -> None:
-        """Hold `value` for `key` (after a write that knows the new value)."""
+        """Hold `value` for `key` (after a write that knows the new value); a load in flight
+        for it read the old value and is not kept.
+        """
         self._values[key] = (self._clock(), value)
+        self._loading.pop(key, None)
 
     def forget(self, key: K) -> None:
         """Drop `key` (it changed); a load in flight for it is not used by later callers."""

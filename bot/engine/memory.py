@@ -55,6 +55,11 @@ class Window:
     nothing older to recall."""
 
 
+SummaryView = tuple[str | None, int | None, int | None]
+"""A summary as turns read it: its text, the memory id it covers to, its version's id."""
+_NO_SUMMARY: SummaryView = (None, None, None)
+
+
 class SceneMemory:
     """Caches of what the database holds for each channel, written through and kept coherent."""
 
@@ -74,7 +79,7 @@ class SceneMemory:
         self._windows: dict[int, Window] = {}
         self._sheets: Loader[tuple[int | None, int], PlayerSheet | None] = Loader()
         self._guilds: Loader[int, GuildSettings] = Loader(ttl=GUILD_SETTINGS_TTL)
-        self._summaries: dict[int | tuple[int, str], tuple[str | None, int | None, int | None]] = {}
+        self._summaries: Loader[int | tuple[int, str], SummaryView] = Loader()
         """Each summary's text, the memory id it covers to, and its version's id."""
         self._joins: Loader[int, dict[str, int]] = Loader()
         self._pins: Loader[int, tuple[str, ...]] = Loader()
@@ -318,24 +323,20 @@ class SceneMemory:
         self._pins.clear()
         self._summaries.clear()
 
-    async def summary(
-        self, channel_id: int, persona_id: str | None = None
-    ) -> tuple[str | None, int | None, int | None]:
+    async def summary(self, channel_id: int, persona_id: str | None = None) -> SummaryView:
         """The channel's summary (or a late joiner's): text, id it covers to, version id."""
         key = channel_id if persona_id is None else (channel_id, persona_id)
-        cached = self._summaries.get(key)
-        if cached is None:
+
+        async def load() -> SummaryView:
             summary = await self.store.get_summary(channel_id, persona_id)
-            cached = (
-                (summary.text, summary.covers_until, summary.id) if summary else (None, None, None)
-            )
-            self._summaries[key] = cached
-        return cached
+            return (summary.text, summary.covers_until, summary.id) if summary else _NO_SUMMARY
+
+        return await self._summaries.get(key, load)
 
     def summary_saved(self, channel_id: int, persona_id: str | None, summary: Summary) -> None:
         """A fold saved a new summary version."""
         key = channel_id if persona_id is None else (channel_id, persona_id)
-        self._summaries[key] = (summary.text, summary.covers_until, summary.id)
+        self._summaries.put(key, (summary.text, summary.covers_until, summary.id))
 
     async def pins(self, channel_id: int) -> tuple[str, ...]:
         """The channel's pinned facts."""
@@ -355,12 +356,9 @@ class SceneMemory:
         self._windows.pop(channel_id, None)
         self._pins.forget(channel_id)
         self._joins.forget(channel_id)
-        for key in [
-            k
-            for k in self._summaries
-            if k == channel_id or (isinstance(k, tuple) and k[0] == channel_id)
-        ]:
-            del self._summaries[key]
+        self._summaries.forget_where(
+            lambda key: key == channel_id or (isinstance(key, tuple) and key[0] == channel_id)
+        )
 
     def window_moved(self, channel_id: int, covers_until: int) -> None:
         """A fold covered history up to `covers_until`: those lines leave the window."""

@@ -67,6 +67,19 @@ async def test_a_value_forgotten_while_loading_is_not_kept() -> None:
     assert await loader.get(1, source.read) == "v2"
 
 
+async def test_a_value_put_while_loading_wins_over_the_stale_load() -> None:
+    loader: Loader[int, str] = Loader()
+    source = Source()
+    source.gate.clear()
+    first = asyncio.create_task(loader.get(1, source.read))
+    await asyncio.sleep(0)
+    loader.put(1, "v2")  # a write that knows the new value; the load read the old one
+    source.gate.set()
+    assert await first == "v1"  # the caller gets what it read
+    assert await loader.get(1, source.read) == "v2"
+    assert source.reads == 1
+
+
 async def test_when_the_loading_caller_is_cancelled_a_waiter_loads_instead() -> None:
     loader: Loader[int, str] = Loader()
     source = Source()
