@@ -54,6 +54,16 @@ class Window:
     """The window holds the channel's entire history (no summary, nothing dropped): there is
     nothing older to recall."""
 
+    def drop_oldest(self) -> None:
+        """The oldest line leaves the window (folded into the summary, or one too many)."""
+        self.forget_notes(self.rows.popleft()[0])
+        self.whole = False
+
+    def forget_notes(self, row_id: int) -> None:
+        """Drop what the window noted about a line that left it."""
+        self.unsettled.discard(row_id)
+        self.saw.pop(row_id, None)
+
 
 SummaryView = tuple[str | None, int | None, int | None]
 """A summary as turns read it: its text, the memory id it covers to, its version's id."""
@@ -367,9 +377,7 @@ class SceneMemory:
             return
         window.whole = False
         while window.rows and window.rows[0][0] <= covers_until:
-            dropped = window.rows.popleft()[0]
-            window.unsettled.discard(dropped)
-            window.saw.pop(dropped, None)
+            window.drop_oldest()
 
     async def catch_up(self, channel_id: int) -> None:
         """Another process may have written to the channel: reload what we cached if so."""
@@ -493,10 +501,7 @@ class SceneMemory:
             position -= 1
         rows.insert(position, (row_id, line))
         while len(rows) > self.config.window_rows:
-            dropped = rows.popleft()[0]
-            window.unsettled.discard(dropped)
-            window.saw.pop(dropped, None)
-            window.whole = False
+            window.drop_oldest()
 
     @staticmethod
     def _note_reply(window: Window, record: MessageRecord) -> None:
@@ -512,8 +517,7 @@ class SceneMemory:
 
     @staticmethod
     def _remove(window: Window, row_id: int) -> None:
-        window.unsettled.discard(row_id)
-        window.saw.pop(row_id, None)
+        window.forget_notes(row_id)
         for index in range(len(window.rows) - 1, -1, -1):
             if window.rows[index][0] == row_id:
                 del window.rows[index]

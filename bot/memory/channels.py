@@ -72,7 +72,7 @@ class ChannelsMixin(StoreBase):
                 _UPSERT_CHANNEL,
                 saved.channel_id, saved.guild_id, saved.enabled, saved.scene_name,
                 saved.scene_setting, saved.reply_mode, saved.lull_seconds,
-                dump_json(saved.generation), saved.ooc_mode, now,
+                dump_json(saved.generation, "generation"), saved.ooc_mode, now,
             )  # fmt: skip
             await _sync_cast(conn, saved)
         return saved
@@ -143,10 +143,7 @@ class ChannelsMixin(StoreBase):
             ValueError: the card is not JSON-serialisable (or holds NaN/infinity).
 
         """
-        try:
-            text = dump_json(dict(card))
-        except TypeError as exc:
-            raise ValueError(f"persona card {persona_id!r} is not JSON: {exc}") from exc
+        text = dump_json(dict(card), f"persona card {persona_id!r}")
         now = self._clock()
         await self._value(_UPSERT_PERSONA, guild_id, persona_id, text, now)
         return StoredPersona(guild_id, persona_id, json.loads(text), now)
@@ -268,9 +265,18 @@ def _channels_from_rows(rows: Sequence[Row]) -> list[ChannelConfig]:
     return configs
 
 
-def dump_json(value: Any) -> str:
-    """JSON text that loads back to an equal value (key order, big ints, floats, unicode)."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+def dump_json(value: Any, what: str) -> str:
+    """JSON text that loads back to an equal value (key order, big ints, floats, unicode).
+
+    Raises:
+        ValueError: `value` (named `what` in the message) is not JSON-serialisable, or holds
+            NaN or infinity.
+
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} is not JSON: {exc}") from exc
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -36,10 +36,7 @@ class LorebooksMixin(StoreBase):
             ValueError: `scope` is neither "guild" nor "scene", or the book is not JSON.
 
         """
-        try:
-            text = dump_json(dict(book))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"the {scope} lorebook of {owner_id} is not JSON: {exc}") from exc
+        text = dump_json(dict(book), f"the {scope} lorebook of {owner_id}")
         await self._value(_UPSERT_LOREBOOK, _scope(scope), owner_id, text, self._clock())
 
     async def delete_lorebook(self, scope: LorebookScope, owner_id: int) -> bool:

@@ -23,6 +23,11 @@ ORDER BY version DESC
 LIMIT $3
 """
 
+_CURRENT_ID = (
+    "SELECT id FROM summaries WHERE channel_id = $1 AND persona_id = $2 "
+    "ORDER BY version DESC LIMIT 1"
+)
+
 _INSERT_SUMMARY = f"""
 INSERT INTO summaries (channel_id, persona_id, version, text, covers_until, author_id, created_at)
 VALUES ($1, $2, (SELECT COALESCE(MAX(version), 0) + 1 FROM summaries
@@ -102,12 +107,7 @@ class SummariesMixin(StoreBase):
         try:
             async with self._db.transaction() as conn:
                 await self._db.lock_erasures(conn, shared=True)
-                current = await conn.fetchval(
-                    "SELECT id FROM summaries WHERE channel_id = $1 AND persona_id = $2 "
-                    "ORDER BY version DESC LIMIT 1",
-                    channel_id,
-                    key,
-                )
+                current = await conn.fetchval(_CURRENT_ID, channel_id, key)
                 folded_ids, values = self._db.any_of("id", "$2", ids)
                 present = await conn.fetchval(
                     f"SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND {folded_ids}",
@@ -137,8 +137,7 @@ class SummariesMixin(StoreBase):
         """Delete the current version; returns the one now current, or None if none is left."""
         async with self._db.transaction() as conn:
             await conn.execute(
-                "DELETE FROM summaries WHERE id = (SELECT id FROM summaries "
-                "WHERE channel_id = $1 AND persona_id = $2 ORDER BY version DESC LIMIT 1)",
+                f"DELETE FROM summaries WHERE id = ({_CURRENT_ID})",
                 channel_id,
                 summary_key(persona_id),
             )

@@ -88,6 +88,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )
 """
+_SCHEMA_VERSION = "SELECT COALESCE(MAX(version), 0) FROM schema_version"
 
 
 class PostgresConnection(Connection):
@@ -225,8 +226,8 @@ class PostgresBackend(Backend):
     async def describe(self, conn: Connection) -> dict[str, Any]:
         """The URL, the server's version, the tables' size and the schema's version."""
         row = await conn.fetchrow(
-            "SELECT current_setting('server_version'), (SELECT COALESCE(MAX(version), 0) "
-            "FROM schema_version), (SELECT SUM(pg_total_relation_size(c.oid))::BIGINT "
+            f"SELECT current_setting('server_version'), ({_SCHEMA_VERSION}), "
+            "(SELECT SUM(pg_total_relation_size(c.oid))::BIGINT "
             "FROM pg_class AS c WHERE c.relnamespace = current_schema()::regnamespace "
             "AND c.relkind = 'r')"
         )
@@ -259,7 +260,7 @@ async def inspect(url: str) -> DatabaseState:
     try:
         if not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
             return DatabaseState(target.display, False, 0, latest)
-        version = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        version = await conn.fetchval(_SCHEMA_VERSION)
     except DRIVER_ERRORS as exc:
         raise translate_error(exc, target) from exc
     finally:
@@ -301,7 +302,7 @@ async def migrate(
 async def _checked_version(
     conn: Any, target: PostgresTarget, migrations: Sequence[Migration]
 ) -> int:
-    current: int = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+    current: int = await conn.fetchval(_SCHEMA_VERSION)
     return refuse_newer(current, migrations, target.display)
 
 
