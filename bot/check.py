@@ -12,9 +12,7 @@ from bot.cards import PersonaFolderError, load_personas_dir
 from bot.config import Settings
 from bot.llm import DialectPolicy, MemoryStateStore
 from bot.memory import StoreError, inspect_database
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
+from bot.startup import ExitCode
 
 
 def _say(line: str) -> None:
@@ -50,7 +48,7 @@ async def run_check(settings: Settings) -> int:
 
     problems += await _check_cogs(settings)
     _say("check: all good" if problems == 0 else f"check: {problems} problem(s) found")
-    return EXIT_OK if problems == 0 else EXIT_PROBLEMS
+    return ExitCode.OK if problems == 0 else ExitCode.FAILED
 
 
 async def _check_database(settings: Settings) -> int:

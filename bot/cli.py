@@ -20,8 +20,6 @@ from bot.startup import ExitCode, describe_startup_failure
 
 log = logging.getLogger("bot")
 
-EXIT_CONFIG = ExitCode.CONFIG
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -61,7 +59,7 @@ def load_settings(*, need_discord: bool = True) -> Settings:
     except ValidationError as error:
         env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
         print(f"error: {describe_settings_error(error, env_file=env_file)}", file=sys.stderr)
-        raise SystemExit(EXIT_CONFIG) from None
+        raise SystemExit(ExitCode.CONFIG) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,9 +7,7 @@ import httpx
 from bot.config import Settings
 from bot.llm.probe import ProbeReport, ProbeResult, probe_endpoint
 from bot.services import build_llm
-
-EXIT_OK = 0
-EXIT_FAILED = 1
+from bot.startup import ExitCode
 
 
 def _say(line: str) -> None:
@@ -24,7 +22,7 @@ async def run_probe(settings: Settings) -> int:
         report = await probe_endpoint(client)
     for line in describe_report(report):
         _say(line)
-    return EXIT_OK if report.dialect is not None else EXIT_FAILED
+    return ExitCode.OK if report.dialect is not None else ExitCode.FAILED
 
 
 def describe_report(report: ProbeReport) -> list[str]:

@@ -127,8 +127,7 @@ def _card_fields(entry: LoreEntry, base_ext: Mapping[str, Any]) -> dict[str, Any
         (_EXT_EXCLUDE, entry.exclude_recursion, False),
         (_EXT_PREVENT, entry.prevent_recursion, False),
     ):
-        if key in ext or value != default:
-            ext[key] = value
+        _put(ext, key, value, default)
     return {
         "id": entry.uid,
         "keys": list(entry.keys),

@@ -37,7 +37,7 @@ async def is_game_master(interaction: Interaction) -> bool:
     member = interaction.user
     if interaction.guild is None or not isinstance(member, discord.Member):
         return False
-    settings = await interaction.client.services.store.get_guild_settings(interaction.guild.id)
+    settings = await interaction.client.services.runtime.guild_settings(interaction.guild.id)
     if settings.gm_role_id is not None:
         return any(role.id == settings.gm_role_id for role in member.roles)
     wanted = interaction.client.settings.gm_role_name.casefold()
@@ -49,9 +49,7 @@ async def game_master_role_label(interaction: Interaction) -> str:
     settings = interaction.client.settings
     if interaction.guild is None:
         return settings.gm_role_name
-    guild_settings = await interaction.client.services.store.get_guild_settings(
-        interaction.guild.id
-    )
+    guild_settings = await interaction.client.services.runtime.guild_settings(interaction.guild.id)
     if guild_settings.gm_role_id is not None:
         role = interaction.guild.get_role(guild_settings.gm_role_id)
         return role.name if role is not None else "game-master"
